@@ -83,3 +83,103 @@ export class InvalidArgumentError extends ImmudbError {
     this.name = "InvalidArgumentError";
   }
 }
+
+/** The server could not be reached, the connection broke, TLS failed, or the client was closed. */
+export class ConnectionError extends ImmudbError {
+  constructor(message: string, options?: ErrorOptions & { code?: "CONNECTION" | "CLOSED" }) {
+    super(options?.code ?? "CONNECTION", message, options);
+    this.name = "ConnectionError";
+  }
+}
+
+/** Wrong credentials, an inactive user, or a user without permission for the database or operation. */
+export class AuthenticationError extends ImmudbError {
+  constructor(
+    message: string,
+    options?: ErrorOptions & { code?: "AUTHENTICATION" | "PERMISSION_DENIED"; details?: ServerErrorDetails },
+  ) {
+    super(options?.code ?? "AUTHENTICATION", message, options);
+    this.name = "AuthenticationError";
+    this.details = options?.details;
+  }
+  /** The server's status as received, when the error came from the server. */
+  readonly details: ServerErrorDetails | undefined;
+}
+
+/** The raw status of a failed RPC, kept on server errors: immudb's wording is not a stable API. */
+export interface ServerErrorDetails {
+  /** gRPC status code (0-16). */
+  readonly grpcCode: number;
+  /** The status message as sent by the server. */
+  readonly message: string;
+  /** immudb's `ErrorInfo.code` (a SQLSTATE-like string such as `"23000"`), when present. */
+  readonly serverCode?: string;
+  /** immudb's `ErrorInfo.cause` (the inner error text), when present. */
+  readonly serverCause?: string;
+  /** immudb's `RetryInfo.retry_delay` in milliseconds, when present. */
+  readonly retryDelayMs?: number;
+  /** The RPC that failed, e.g. `immudb.schema.ImmuService/Get`. */
+  readonly rpc: string;
+}
+
+/** Error codes a {@link ServerError} can carry. */
+export type ServerErrorCode = Extract<
+  ImmudbErrorCode,
+  | "SERVER"
+  | "KEY_NOT_FOUND"
+  | "TX_NOT_FOUND"
+  | "DATABASE_NOT_FOUND"
+  | "SESSION_NOT_FOUND"
+  | "PRECONDITION_FAILED"
+  | "CONFLICT"
+  | "UNSUPPORTED"
+  | "INVALID_ARGUMENT"
+>;
+
+/** The server answered with an error. `code` classifies it; `details` keeps the raw status. */
+export class ServerError extends ImmudbError {
+  /** The raw status. */
+  readonly details: ServerErrorDetails;
+  constructor(code: ServerErrorCode, details: ServerErrorDetails, options?: ErrorOptions) {
+    super(code, `${details.rpc}: ${details.message}`, options);
+    this.name = "ServerError";
+    this.details = details;
+  }
+}
+
+/** The local trusted state cannot be used: corrupt or unreadable file, lock failure, or server identity mismatch. */
+export class StateError extends ImmudbError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("STATE", message, options);
+    this.name = "StateError";
+  }
+}
+
+/** The call did not finish within its `timeoutMs`. For a write, the outcome is unknown. */
+export class TimeoutError extends ImmudbError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("TIMEOUT", message, options);
+    this.name = "TimeoutError";
+  }
+}
+
+/** The call was cancelled through its `signal`. For a write, the outcome is unknown. */
+export class AbortError extends ImmudbError {
+  constructor(message: string, options?: ErrorOptions) {
+    super("ABORTED", message, options);
+    this.name = "AbortError";
+  }
+}
+
+/** All error classes, for `err instanceof errors.X` checks. */
+export const errors = {
+  ImmudbError,
+  VerificationError,
+  InvalidArgumentError,
+  ConnectionError,
+  AuthenticationError,
+  ServerError,
+  StateError,
+  TimeoutError,
+  AbortError,
+} as const;

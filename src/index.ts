@@ -1,0 +1,40 @@
+/**
+ * immudb-ts: a TypeScript client for immudb that verifies every proof.
+ *
+ * @module
+ */
+export { ImmudbClient } from "./client.js";
+export {
+  AbortError,
+  AuthenticationError,
+  ConnectionError,
+  errors,
+  ImmudbError,
+  InvalidArgumentError,
+  ServerError,
+  StateError,
+  TimeoutError,
+  VerificationError,
+} from "./errors.js";
+export { DEFAULTS, parseConnectionUrl } from "./options.js";
+
+export type {
+  ImmudbErrorCode,
+  ServerErrorCode,
+  ServerErrorDetails,
+  VerificationReason,
+} from "./errors.js";
+export type { ClientOptions, Logger, TlsOptions } from "./options.js";
+export type { SessionInfo } from "./session.js";
+export type {
+  CallOptions,
+  Digest,
+  Entry,
+  GetOptions,
+  HealthInfo,
+  KVMetadata,
+  Reference,
+  TxHeader,
+  TxMetadata,
+  WriteResult,
+} from "./types.js";

@@ -1,0 +1,292 @@
+/**
+ * The one place that talks gRPC. Wraps `@grpc/grpc-js` with protobuf-es codecs so that callers work with the
+ * generated message types (bigint, Uint8Array) and get {@link ImmudbError}s instead of gRPC errors.
+ *
+ * Chosen over connect-node by measurement: see docs/decisions/0001-transport.md.
+ *
+ * @module
+ */
+import { once } from "node:events";
+import {
+  create,
+  type DescMessage,
+  type DescMethodClientStreaming,
+  type DescMethodServerStreaming,
+  type DescMethodUnary,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { AbortError } from "../errors.js";
+import { mapGrpcError } from "./errors.js";
+
+/** TLS settings of a connection. Any field set (or `true`) turns TLS on; there is no fallback to plaintext. */
+export interface TlsOptions {
+  /** PEM CA certificate(s) to trust instead of the system store. */
+  readonly ca?: string | Uint8Array;
+  /** PEM client certificate, for mTLS. */
+  readonly cert?: string | Uint8Array;
+  /** PEM client private key, for mTLS. */
+  readonly key?: string | Uint8Array;
+  /** Name to check the server certificate against (and to send as SNI), when it differs from the host. */
+  readonly servername?: string;
+  /** Set to false to accept any server certificate. Insecure; for tests only. Default true. */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** Options of a {@link GrpcTransport}. */
+export interface TransportOptions {
+  /** `host:port` to connect to. */
+  readonly address: string;
+  /** TLS settings; plaintext (h2c) when absent. */
+  readonly tls?: TlsOptions | undefined;
+  /** Largest message accepted from the server, in bytes. */
+  readonly maxReceiveMessageBytes: number;
+  /** Largest message sent to the server, in bytes (immudb accepts 32 MiB by default). */
+  readonly maxSendMessageBytes: number;
+}
+
+/** Per-RPC options. */
+export interface RpcOptions {
+  /** Request metadata (e.g. `sessionid`). */
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /** Deadline relative to now, in milliseconds. */
+  readonly timeoutMs?: number | undefined;
+  /** Cancels the call. */
+  readonly signal?: AbortSignal | undefined;
+  /** Receives the response headers. */
+  readonly onHeader?: ((headers: ReadonlyMap<string, string>) => void) | undefined;
+}
+
+interface Codec {
+  readonly path: string;
+  readonly serialize: (value: unknown) => Buffer;
+  readonly deserialize: (bytes: Buffer) => unknown;
+}
+
+type AnyMethod = { readonly name: string; readonly parent: { readonly typeName: string } } & {
+  readonly input: DescMessage;
+  readonly output: DescMessage;
+};
+
+/** A gRPC connection to one immudb server. Lazily connects; reconnects by itself after a broken connection. */
+export class GrpcTransport {
+  readonly #client: grpc.Client;
+  readonly #codecs = new Map<AnyMethod, Codec>();
+  #closed = false;
+
+  constructor(options: TransportOptions) {
+    const channelOptions: grpc.ChannelOptions = {
+      "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
+      "grpc.max_send_message_length": options.maxSendMessageBytes,
+      // immudb enforces gRPC-Go's default ping policy: no HTTP/2 keepalive pings (sessions use the KeepAlive RPC).
+      "grpc.enable_retries": 0,
+    };
+    let creds: grpc.ChannelCredentials;
+    if (options.tls) {
+      const t = options.tls;
+      creds = grpc.credentials.createSsl(
+        toBuffer(t.ca),
+        toBuffer(t.key),
+        toBuffer(t.cert),
+        t.rejectUnauthorized === false ? { checkServerIdentity: () => undefined } : {},
+      );
+      if (t.servername) channelOptions["grpc.ssl_target_name_override"] = t.servername;
+      if (t.servername) channelOptions["grpc.default_authority"] = t.servername;
+    } else {
+      creds = grpc.credentials.createInsecure();
+    }
+    this.#client = new grpc.Client(options.address, creds, channelOptions);
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #codec(method: AnyMethod): Codec {
+    let c = this.#codecs.get(method);
+    if (!c) {
+      const { input, output } = method;
+      c = {
+        path: `/${method.parent.typeName}/${method.name}`,
+        serialize: (value: unknown) => {
+          const bytes = toBinary(input, create(input, value as MessageInitShape<typeof input>));
+          return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        },
+        // A plain Uint8Array view (no copy), so bytes fields never surface as Buffers.
+        deserialize: (bytes: Buffer) =>
+          fromBinary(output, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+      };
+      this.#codecs.set(method, c);
+    }
+    return c;
+  }
+
+  /** Calls a unary RPC. Rejects with an {@link ImmudbError}. */
+  unary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    input: MessageInitShape<I>,
+    options: RpcOptions = {},
+  ): Promise<MessageShape<O>> {
+    const codec = this.#codec(method);
+    const rpc = codec.path.slice(1);
+    return new Promise<MessageShape<O>>((resolve, reject) => {
+      if (options.signal?.aborted) {
+        reject(new AbortError(`${rpc}: aborted before it was sent`, { cause: options.signal.reason }));
+        return;
+      }
+      let aborted = false;
+      const call = this.#client.makeUnaryRequest(
+        codec.path,
+        codec.serialize,
+        codec.deserialize,
+        input,
+        toMetadata(options.metadata),
+        callOptions(options.timeoutMs),
+        (err, value) => {
+          options.signal?.removeEventListener("abort", onAbort);
+          if (err) reject(mapGrpcError(err, rpc, aborted));
+          else resolve(value as MessageShape<O>);
+        },
+      );
+      const onAbort = () => {
+        aborted = true;
+        call.cancel();
+      };
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+      if (options.onHeader) {
+        const onHeader = options.onHeader;
+        call.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
+      }
+    });
+  }
+
+  /**
+   * Calls a server-streaming RPC. The returned iterable starts the call when iterated; leaving the loop early
+   * (break, throw) cancels the call.
+   */
+  async *serverStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodServerStreaming<I, O>,
+    input: MessageInitShape<I>,
+    options: RpcOptions = {},
+  ): AsyncGenerator<MessageShape<O>, void, undefined> {
+    const codec = this.#codec(method);
+    const rpc = codec.path.slice(1);
+    if (options.signal?.aborted) throw new AbortError(`${rpc}: aborted before it was sent`);
+    const call = this.#client.makeServerStreamRequest(
+      codec.path,
+      codec.serialize,
+      codec.deserialize,
+      input,
+      toMetadata(options.metadata),
+      callOptions(options.timeoutMs),
+    );
+    let aborted = false;
+    let done = false;
+    const onAbort = () => {
+      aborted = true;
+      call.cancel();
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.onHeader) {
+      const onHeader = options.onHeader;
+      call.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
+    }
+    try {
+      for await (const message of call) yield message as MessageShape<O>;
+      done = true;
+    } catch (err) {
+      done = true;
+      throw mapGrpcError(err, rpc, aborted);
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (!done) call.cancel();
+    }
+  }
+
+  /** Calls a client-streaming RPC, sending every input message (respecting back-pressure), then half-closing. */
+  clientStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodClientStreaming<I, O>,
+    inputs: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
+    options: RpcOptions = {},
+  ): Promise<MessageShape<O>> {
+    const codec = this.#codec(method);
+    const rpc = codec.path.slice(1);
+    if (options.signal?.aborted) {
+      return Promise.reject(new AbortError(`${rpc}: aborted before it was sent`));
+    }
+    let aborted = false;
+    let settled = false;
+    let call: grpc.ClientWritableStream<unknown> | undefined;
+    const onAbort = () => {
+      aborted = true;
+      call?.cancel();
+    };
+    const result = new Promise<MessageShape<O>>((resolve, reject) => {
+      call = this.#client.makeClientStreamRequest(
+        codec.path,
+        codec.serialize,
+        codec.deserialize,
+        toMetadata(options.metadata),
+        callOptions(options.timeoutMs),
+        (err, value) => {
+          settled = true;
+          options.signal?.removeEventListener("abort", onAbort);
+          if (err) reject(mapGrpcError(err, rpc, aborted));
+          else resolve(value as MessageShape<O>);
+        },
+      );
+    });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const writer = call!;
+    if (options.onHeader) {
+      const onHeader = options.onHeader;
+      writer.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
+    }
+    const pump = async () => {
+      try {
+        for await (const msg of inputs) {
+          if (settled) return;
+          if (!writer.write(msg)) await Promise.race([once(writer, "drain"), result.catch(() => undefined)]);
+        }
+        writer.end();
+      } catch (err) {
+        // The input iterable failed: cancel the call so the server discards the partial request.
+        writer.cancel();
+        throw err;
+      }
+    };
+    return Promise.all([result, pump()]).then(([value]) => value);
+  }
+
+  /** Closes the connection. Calls still running fail with a connection error. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.close();
+  }
+}
+
+function toBuffer(v: string | Uint8Array | undefined): Buffer | null {
+  if (v === undefined) return null;
+  return typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function toMetadata(record: Readonly<Record<string, string>> | undefined): grpc.Metadata {
+  const md = new grpc.Metadata();
+  if (record) for (const [k, v] of Object.entries(record)) md.set(k, v);
+  return md;
+}
+
+function fromMetadata(md: grpc.Metadata): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(md.getMap())) out.set(k, typeof v === "string" ? v : v.toString("utf8"));
+  return out;
+}
+
+function callOptions(timeoutMs: number | undefined): grpc.CallOptions {
+  return timeoutMs !== undefined && timeoutMs > 0 ? { deadline: Date.now() + timeoutMs } : {};
+}
