@@ -127,7 +127,11 @@ export class ImmudbClient {
    * @returns the header of the committed transaction.
    * @throws InvalidArgumentError for a bad key or value (before any RPC).
    */
-  async set(key: Uint8Array | string, value: Uint8Array | string, options?: CallOptions): Promise<WriteResult> {
+  async set(
+    key: Uint8Array | string,
+    value: Uint8Array | string,
+    options?: CallOptions,
+  ): Promise<WriteResult> {
     const k = toKey(key);
     const v = toBytes(value, "value");
     const res = await this.#call(ImmuService.method.set, { KVs: [{ key: k, value: v }] }, options);

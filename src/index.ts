@@ -4,6 +4,12 @@
  * @module
  */
 export { ImmudbClient } from "./client.js";
+export type {
+  ImmudbErrorCode,
+  ServerErrorCode,
+  ServerErrorDetails,
+  VerificationReason,
+} from "./errors.js";
 export {
   AbortError,
   AuthenticationError,
@@ -16,15 +22,8 @@ export {
   TimeoutError,
   VerificationError,
 } from "./errors.js";
-export { DEFAULTS, parseConnectionUrl } from "./options.js";
-
-export type {
-  ImmudbErrorCode,
-  ServerErrorCode,
-  ServerErrorDetails,
-  VerificationReason,
-} from "./errors.js";
 export type { ClientOptions, Logger, TlsOptions } from "./options.js";
+export { DEFAULTS, parseConnectionUrl } from "./options.js";
 export type { SessionInfo } from "./session.js";
 export type {
   CallOptions,

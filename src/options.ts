@@ -90,7 +90,10 @@ export const DEFAULTS = {
 } as const;
 
 /** Fields that can be read from an `immudb://` URL. */
-type UrlFields = Pick<ClientOptions, "host" | "port" | "user" | "password" | "database" | "tls" | "timeoutMs">;
+type UrlFields = Pick<
+  ClientOptions,
+  "host" | "port" | "user" | "password" | "database" | "tls" | "timeoutMs"
+>;
 
 /**
  * Parses `immudb://user:password@host:port/database?tls=true&timeoutMs=5000`.
@@ -102,7 +105,9 @@ export function parseConnectionUrl(url: string): UrlFields {
   try {
     u = new URL(url);
   } catch {
-    throw new InvalidArgumentError("url is not a valid URL (expected immudb://user:password@host:port/database)");
+    throw new InvalidArgumentError(
+      "url is not a valid URL (expected immudb://user:password@host:port/database)",
+    );
   }
   if (u.protocol !== "immudb:") {
     throw new InvalidArgumentError(`url scheme must be immudb:, got ${u.protocol}`);
@@ -116,7 +121,8 @@ export function parseConnectionUrl(url: string): UrlFields {
   if (db) out.database = safeDecode(db, "database");
   for (const [k, v] of u.searchParams) {
     if (k === "tls") {
-      if (v !== "true" && v !== "false") throw new InvalidArgumentError("url parameter tls must be true or false");
+      if (v !== "true" && v !== "false")
+        throw new InvalidArgumentError("url parameter tls must be true or false");
       out.tls = v === "true";
     } else if (k === "timeoutMs") {
       out.timeoutMs = Number(v);
@@ -146,9 +152,11 @@ export function resolveOptions(input: string | ClientOptions | undefined): Resol
     throw new InvalidArgumentError(`port must be an integer from 1 to 65535, got ${String(port)}`);
   }
   const host = o.host ?? DEFAULTS.host;
-  if (typeof host !== "string" || host.length === 0) throw new InvalidArgumentError("host must be a non-empty string");
+  if (typeof host !== "string" || host.length === 0)
+    throw new InvalidArgumentError("host must be a non-empty string");
   const user = o.user ?? DEFAULTS.user;
-  if (typeof user !== "string" || user.length === 0) throw new InvalidArgumentError("user must be a non-empty string");
+  if (typeof user !== "string" || user.length === 0)
+    throw new InvalidArgumentError("user must be a non-empty string");
   const password = o.password ?? DEFAULTS.password;
   if (typeof password !== "string") throw new InvalidArgumentError("password must be a string");
   const database = o.database ?? DEFAULTS.database;
@@ -156,12 +164,18 @@ export function resolveOptions(input: string | ClientOptions | undefined): Resol
     throw new InvalidArgumentError("database must be a non-empty string");
   }
   const timeoutMs = nonNegative(o.timeoutMs ?? DEFAULTS.timeoutMs, "timeoutMs");
-  const heartbeatIntervalMs = nonNegative(o.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs, "heartbeatIntervalMs");
+  const heartbeatIntervalMs = nonNegative(
+    o.heartbeatIntervalMs ?? DEFAULTS.heartbeatIntervalMs,
+    "heartbeatIntervalMs",
+  );
   const maxReceiveMessageBytes = positive(
     o.maxReceiveMessageBytes ?? DEFAULTS.maxReceiveMessageBytes,
     "maxReceiveMessageBytes",
   );
-  const maxSendMessageBytes = positive(o.maxSendMessageBytes ?? DEFAULTS.maxSendMessageBytes, "maxSendMessageBytes");
+  const maxSendMessageBytes = positive(
+    o.maxSendMessageBytes ?? DEFAULTS.maxSendMessageBytes,
+    "maxSendMessageBytes",
+  );
   let tls: TlsOptions | undefined;
   if (o.tls === true) tls = {};
   else if (o.tls === false || o.tls === undefined) tls = undefined;

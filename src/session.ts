@@ -129,7 +129,11 @@ export class SessionManager {
 
   async #closeRemote(s: SessionInfo): Promise<void> {
     try {
-      await this.#transport.unary(ImmuService.method.closeSession, {}, { metadata: { sessionid: s.id }, timeoutMs: 5000 });
+      await this.#transport.unary(
+        ImmuService.method.closeSession,
+        {},
+        { metadata: { sessionid: s.id }, timeoutMs: 5000 },
+      );
     } catch (err) {
       this.#options.logger.debug(`immudb-ts: CloseSession failed: ${(err as Error).message}`);
     }

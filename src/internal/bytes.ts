@@ -23,7 +23,9 @@ export function toKey(value: unknown, what = "key"): Uint8Array {
   const bytes = toBytes(value, what);
   if (bytes.length === 0) throw new InvalidArgumentError(`${what} must not be empty`);
   if (bytes.length > MAX_KEY_LENGTH) {
-    throw new InvalidArgumentError(`${what} is ${bytes.length} bytes; immudb accepts at most ${MAX_KEY_LENGTH}`);
+    throw new InvalidArgumentError(
+      `${what} is ${bytes.length} bytes; immudb accepts at most ${MAX_KEY_LENGTH}`,
+    );
   }
   return bytes;
 }

@@ -283,7 +283,8 @@ function toMetadata(record: Readonly<Record<string, string>> | undefined): grpc.
 
 function fromMetadata(md: grpc.Metadata): ReadonlyMap<string, string> {
   const out = new Map<string, string>();
-  for (const [k, v] of Object.entries(md.getMap())) out.set(k, typeof v === "string" ? v : v.toString("utf8"));
+  for (const [k, v] of Object.entries(md.getMap()))
+    out.set(k, typeof v === "string" ? v : v.toString("utf8"));
   return out;
 }
 

@@ -25,7 +25,8 @@ export function immudbBinary(): string {
     stdio: ["ignore", "pipe", "inherit"],
   }).trim();
   const path = out.split("\n").pop() ?? "";
-  if (!existsSync(path)) throw new Error(`build-immudb.sh did not produce a binary (got ${JSON.stringify(out)})`);
+  if (!existsSync(path))
+    throw new Error(`build-immudb.sh did not produce a binary (got ${JSON.stringify(out)})`);
   process.env.IMMUDB_TS_BIN = path;
   return path;
 }
@@ -174,7 +175,9 @@ async function waitHealthy(child: ChildProcess, port: number, logFile: string): 
         // not up yet
       }
       if (Date.now() > deadline) {
-        throw new Error(`immudb did not become healthy in 30 s:\n${readFileSync(logFile, "utf8").slice(-2000)}`);
+        throw new Error(
+          `immudb did not become healthy in 30 s:\n${readFileSync(logFile, "utf8").slice(-2000)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

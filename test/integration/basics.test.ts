@@ -48,7 +48,12 @@ describe("connection", () => {
   });
 
   it("accepts an options object as well as a URL", async () => {
-    const c = await ImmudbClient.connect({ host: "127.0.0.1", port: server.port, user: "immudb", password: "immudb" });
+    const c = await ImmudbClient.connect({
+      host: "127.0.0.1",
+      port: server.port,
+      user: "immudb",
+      password: "immudb",
+    });
     try {
       expect(c.address).toBe(`127.0.0.1:${server.port}`);
       expect((await c.set("from-options", "x")).id).toBeGreaterThan(0n);
@@ -59,9 +64,9 @@ describe("connection", () => {
 
   it("rejects wrong credentials with AuthenticationError and never shows the password", async () => {
     const secret = "s3cret-Passw0rd!";
-    const err = await ImmudbClient.connect(`immudb://immudb:${secret}@127.0.0.1:${server.port}/defaultdb`).catch(
-      (e: unknown) => e,
-    );
+    const err = await ImmudbClient.connect(
+      `immudb://immudb:${secret}@127.0.0.1:${server.port}/defaultdb`,
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthenticationError);
     expect((err as AuthenticationError).code).toBe("AUTHENTICATION");
     expect(String(err)).not.toContain(secret);
@@ -69,7 +74,9 @@ describe("connection", () => {
   });
 
   it("rejects an unknown database with a typed server error", async () => {
-    const err = await ImmudbClient.connect({ port: server.port, database: "nosuchdb" }).catch((e: unknown) => e);
+    const err = await ImmudbClient.connect({ port: server.port, database: "nosuchdb" }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ name: "ServerError", code: "DATABASE_NOT_FOUND" });
   });
 
@@ -126,7 +133,9 @@ describe("set and get", () => {
 
   it("honours an already aborted signal without sending anything", async () => {
     const before = (await client.get("greeting"))?.revision;
-    const err = await client.set("greeting", "never", { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    const err = await client
+      .set("greeting", "never", { signal: AbortSignal.abort() })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AbortError);
     expect((await client.get("greeting"))?.revision).toBe(before);
   });
