@@ -4,15 +4,41 @@
  *
  * @module
  */
-import type { DescMessage, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type DescMethodUnary,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import { entryFromProto, txHeaderFromProto } from "./convert/index.js";
 import { ImmudbError, InvalidArgumentError, ServerError } from "./errors.js";
-import { ImmuService } from "./gen/schema_pb.js";
+import {
+  ImmuService,
+  type Precondition,
+  Precondition_KeyMustExistPreconditionSchema,
+  Precondition_KeyMustNotExistPreconditionSchema,
+  Precondition_KeyNotModifiedAfterTXPreconditionSchema,
+  PreconditionSchema,
+} from "./gen/schema_pb.js";
 import { toBytes, toKey, toUint64 } from "./internal/bytes.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import { type SessionInfo, SessionManager } from "./session.js";
+import { MemoryStateStore, type StateStore, type TrustedState } from "./state/index.js";
 import { GrpcTransport } from "./transport/grpc.js";
-import type { CallOptions, Entry, GetOptions, HealthInfo, WriteResult } from "./types.js";
+import { TrustManager } from "./trust.js";
+import type {
+  CallOptions,
+  Entry,
+  GetOptions,
+  HealthInfo,
+  ServerState,
+  VerifiedGetOptions,
+  WriteOptions,
+  WriteResult,
+} from "./types.js";
+import { type KVToWrite, kvMetadataToProto, type VerifiedTx, Verifier } from "./verified.js";
+import { digestFromProto, parseSigningPublicKey, type SigningPublicKey } from "./verify/index.js";
 
 /**
  * A client of one immudb server, bound to one database through an immudb session.
@@ -35,6 +61,10 @@ export class ImmudbClient {
   readonly #options: ResolvedOptions;
   readonly #transport: GrpcTransport;
   readonly #sessions: SessionManager;
+  readonly #store: StateStore;
+  readonly #signingKey: SigningPublicKey | undefined;
+  readonly #verifier: Verifier;
+  #trust: TrustManager | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(options: ResolvedOptions) {
@@ -46,6 +76,56 @@ export class ImmudbClient {
       maxSendMessageBytes: options.maxSendMessageBytes,
     });
     this.#sessions = new SessionManager(this.#transport, options);
+    this.#store = options.stateStore ?? new MemoryStateStore();
+    this.#signingKey =
+      options.serverSigningKey === undefined ? undefined : parseSigningPublicKey(options.serverSigningKey);
+    if (options.trustedState) {
+      const t = options.trustedState;
+      if (typeof t.txId !== "bigint" || t.txId < 0n)
+        throw new InvalidArgumentError("trustedState.txId must be a bigint >= 0");
+      if (!(t.txHash instanceof Uint8Array) || t.txHash.length !== 32) {
+        throw new InvalidArgumentError("trustedState.txHash must be 32 bytes");
+      }
+    }
+    this.#verifier = new Verifier(
+      (method, input, opts) => this.#call(method, input, opts),
+      () => this.#trustManager(),
+    );
+  }
+
+  /**
+   * The trust of the current (server, database), created on first use. Pins the server address to the server's
+   * UUID in the state store, so a different server answering on the same address is refused.
+   */
+  async #trustManager(): Promise<TrustManager> {
+    const s = await this.#sessions.session();
+    const t = this.#trust;
+    if (t && t.serverUuid === s.serverUuid && t.database === s.database) return t;
+    await this.#store.pinServerIdentity(this.address, s.serverUuid);
+    const initial =
+      this.#options.trustedState && s.database === this.#options.database
+        ? { txId: this.#options.trustedState.txId, txHash: this.#options.trustedState.txHash }
+        : undefined;
+    const trust = new TrustManager({
+      store: this.#store,
+      serverUuid: s.serverUuid,
+      database: s.database,
+      signingKey: this.#signingKey,
+      initial,
+      deps: {
+        currentState: async () => {
+          const st = await this.#call(ImmuService.method.currentState, {}, undefined);
+          return {
+            txId: st.txId,
+            txHash: digestFromProto(st.txHash),
+            signature: st.signature && st.signature.signature.length > 0 ? st.signature.signature : undefined,
+          };
+        },
+        proveConsistent: (lo, hi) => this.#verifier.proveConsistent(lo, hi),
+      },
+    });
+    this.#trust = trust;
+    return trust;
   }
 
   /**
@@ -130,11 +210,18 @@ export class ImmudbClient {
   async set(
     key: Uint8Array | string,
     value: Uint8Array | string,
-    options?: CallOptions,
+    options?: WriteOptions,
   ): Promise<WriteResult> {
-    const k = toKey(key);
-    const v = toBytes(value, "value");
-    const res = await this.#call(ImmuService.method.set, { KVs: [{ key: k, value: v }] }, options);
+    const kvs = toKVs([{ key, value }], options);
+    const res = await this.#call(
+      ImmuService.method.set,
+      {
+        KVs: kvs.map((kv) => ({ key: kv.key, value: kv.value, metadata: kvMetadataToProto(kv.metadata) })),
+        noWait: options?.noWait ?? false,
+        preconditions: toPreconditions(options),
+      },
+      options,
+    );
     return txHeaderFromProto(res);
   }
 
@@ -155,6 +242,122 @@ export class ImmudbClient {
     }
   }
 
+  /**
+   * Writes one key-value pair and proves it: the new transaction holds exactly this entry, and it extends the
+   * trusted history (dual proof from the trusted state, signature when a signing key is configured). Only then
+   * is the trusted state advanced.
+   *
+   * @throws VerificationError when any proof fails; the trusted state is then unchanged.
+   */
+  async verifiedSet(
+    key: Uint8Array | string,
+    value: Uint8Array | string,
+    options?: WriteOptions,
+  ): Promise<WriteResult> {
+    return this.verifiedSetAll([{ key, value }], options);
+  }
+
+  /**
+   * Writes several key-value pairs in one atomic transaction and proves every entry (see {@link verifiedSet}).
+   * Keys must be distinct.
+   */
+  async verifiedSetAll(
+    entries: readonly {
+      key: Uint8Array | string;
+      value: Uint8Array | string;
+      expiresAt?: bigint | Date;
+      nonIndexable?: boolean;
+    }[],
+    options?: WriteOptions,
+  ): Promise<WriteResult> {
+    const kvs = toKVs(entries, options);
+    return this.#verifier.set(
+      kvs,
+      { noWait: options?.noWait ?? false, preconditions: toPreconditions(options) },
+      options,
+    );
+  }
+
+  /**
+   * Reads a key and proves the value: its entry is in its transaction, and that transaction is in the trusted
+   * history. For a reference, the reference entry and the referenced value are both proven.
+   *
+   * @throws ServerError `KEY_NOT_FOUND` when the key does not exist (absence cannot be proven).
+   * @throws VerificationError when any proof fails; the trusted state is then unchanged.
+   */
+  async verifiedGet(key: Uint8Array | string, options?: VerifiedGetOptions): Promise<Entry> {
+    const req = keyRequest(key, options);
+    return this.#verifier.get(req.key, req, options);
+  }
+
+  /**
+   * Reads a transaction and proves it: its header is in the trusted history, and every returned entry hashes
+   * to that header (the Go SDK does not check the entries).
+   */
+  async verifiedTxById(txId: bigint, options?: CallOptions): Promise<VerifiedTx> {
+    const tx = toUint64(txId, "txId");
+    if (tx === 0n) throw new InvalidArgumentError("txId must be >= 1");
+    return this.#verifier.txById(tx, options);
+  }
+
+  /**
+   * Creates a reference (alias) `key` → `referencedKey` and proves the write. With `atTx`, the reference is bound
+   * to the value the referenced key had at that transaction; otherwise it follows the latest value.
+   */
+  async verifiedSetReference(
+    key: Uint8Array | string,
+    referencedKey: Uint8Array | string,
+    options?: WriteOptions & { readonly atTx?: bigint },
+  ): Promise<WriteResult> {
+    const atTx = options?.atTx === undefined ? 0n : toUint64(options.atTx, "atTx");
+    return this.#verifier.setReference(
+      toKey(key),
+      toKey(referencedKey, "referencedKey"),
+      atTx,
+      options?.noWait ?? false,
+      options,
+    );
+  }
+
+  /**
+   * Adds `key` to the sorted set `set` with `score`, and proves the write. With `atTx`, the member is bound to
+   * the value the key had at that transaction.
+   */
+  async verifiedZAdd(
+    set: Uint8Array | string,
+    score: number,
+    key: Uint8Array | string,
+    options?: WriteOptions & { readonly atTx?: bigint },
+  ): Promise<WriteResult> {
+    if (typeof score !== "number" || !Number.isFinite(score)) {
+      throw new InvalidArgumentError("score must be a finite number");
+    }
+    const atTx = options?.atTx === undefined ? 0n : toUint64(options.atTx, "atTx");
+    return this.#verifier.zAdd(toKey(set, "set"), score, toKey(key), atTx, options?.noWait ?? false, options);
+  }
+
+  /**
+   * The server's current state of the database (its last transaction and Alh). Its signature is checked when a
+   * signing key is configured. This never changes the trusted state: it is the server's word, not a proof.
+   */
+  async currentState(options?: CallOptions): Promise<ServerState> {
+    const st = await this.#call(ImmuService.method.currentState, {}, options);
+    const state = {
+      database: st.db,
+      txId: st.txId,
+      txHash: digestFromProto(st.txHash),
+      signature: st.signature && st.signature.signature.length > 0 ? st.signature.signature : undefined,
+    };
+    const trust = await this.#trustManager();
+    trust.checkSignature(state);
+    return state;
+  }
+
+  /** The trusted state of the current database, as stored (or `undefined` before the first verified call). */
+  async trustedState(): Promise<TrustedState | undefined> {
+    return (await this.#trustManager()).stored();
+  }
+
   /** Closes the session and the connection. Idempotent; pending calls fail with a `ConnectionError`. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -168,6 +371,80 @@ export class ImmudbClient {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+function toKVs(
+  entries: readonly {
+    key: Uint8Array | string;
+    value: Uint8Array | string;
+    expiresAt?: bigint | Date;
+    nonIndexable?: boolean;
+  }[],
+  options: WriteOptions | undefined,
+): KVToWrite[] {
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new InvalidArgumentError("entries must be a non-empty array");
+  const seen = new Set<string>();
+  return entries.map((e, i) => {
+    const key = toKey(e?.key, `entries[${i}].key`);
+    const id = Buffer.from(key).toString("base64");
+    if (seen.has(id))
+      throw new InvalidArgumentError(`entries[${i}].key is a duplicate; keys must be distinct`);
+    seen.add(id);
+    const expiresAt = e.expiresAt ?? options?.expiresAt;
+    const nonIndexable = e.nonIndexable ?? options?.nonIndexable ?? false;
+    const metadata =
+      expiresAt !== undefined || nonIndexable
+        ? {
+            ...(expiresAt !== undefined ? { expiresAt: toUnixSeconds(expiresAt) } : {}),
+            ...(nonIndexable ? { nonIndexable: true } : {}),
+          }
+        : undefined;
+    return { key, value: toBytes(e.value, `entries[${i}].value`), metadata };
+  });
+}
+
+function toUnixSeconds(t: bigint | Date): bigint {
+  if (typeof t === "bigint") return t;
+  if (t instanceof Date && Number.isFinite(t.getTime())) return BigInt(Math.floor(t.getTime() / 1000));
+  throw new InvalidArgumentError("expiresAt must be a Date or a bigint of Unix seconds");
+}
+
+function toPreconditions(options: WriteOptions | undefined) {
+  const out: Precondition[] = [];
+  for (const p of options?.preconditions ?? []) {
+    const key = toKey(p.key, "precondition key");
+    if (p.type === "mustExist") {
+      out.push(
+        create(PreconditionSchema, {
+          precondition: {
+            case: "keyMustExist",
+            value: create(Precondition_KeyMustExistPreconditionSchema, { key }),
+          },
+        }),
+      );
+    } else if (p.type === "mustNotExist") {
+      out.push(
+        create(PreconditionSchema, {
+          precondition: {
+            case: "keyMustNotExist",
+            value: create(Precondition_KeyMustNotExistPreconditionSchema, { key }),
+          },
+        }),
+      );
+    } else if (p.type === "notModifiedAfterTx") {
+      const txID = toUint64(p.txId, "precondition txId");
+      out.push(
+        create(PreconditionSchema, {
+          precondition: {
+            case: "keyNotModifiedAfterTX",
+            value: create(Precondition_KeyNotModifiedAfterTXPreconditionSchema, { key, txID }),
+          },
+        }),
+      );
+    } else throw new InvalidArgumentError("unknown precondition type");
+  }
+  return out;
 }
 
 function keyRequest(key: unknown, options: GetOptions | undefined) {

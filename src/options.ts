@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from "./errors.js";
+import type { StateStore } from "./state/index.js";
 import type { TlsOptions } from "./transport/grpc.js";
 
 export type { TlsOptions } from "./transport/grpc.js";
@@ -57,6 +58,22 @@ export interface ClientOptions {
   readonly maxSendMessageBytes?: number;
   /** Where diagnostics go. Default: nowhere. */
   readonly logger?: Logger;
+  /**
+   * Where the trusted state of verified operations is kept. Default: a `MemoryStateStore` (lost when the
+   * process ends). Use a `FileStateStore` to catch a server that rewrites history between runs.
+   */
+  readonly stateStore?: StateStore;
+  /**
+   * The server's state-signing public key (immudb's `--signingKey`), as PEM (`-----BEGIN PUBLIC KEY-----`) or
+   * a raw 65-byte uncompressed P-256 point. When set, every state the client accepts, including the first,
+   * must carry a valid signature.
+   */
+  readonly serverSigningKey?: string | Uint8Array;
+  /**
+   * The state to trust on first contact with the database instead of the server's word (trust on first use):
+   * e.g. a state recorded earlier out of band. Ignored once the store holds a state.
+   */
+  readonly trustedState?: { readonly txId: bigint; readonly txHash: Uint8Array };
 }
 
 /** Options with every default filled in. */
@@ -72,6 +89,9 @@ export interface ResolvedOptions {
   readonly maxReceiveMessageBytes: number;
   readonly maxSendMessageBytes: number;
   readonly logger: Logger;
+  readonly stateStore: StateStore | undefined;
+  readonly serverSigningKey: string | Uint8Array | undefined;
+  readonly trustedState: { readonly txId: bigint; readonly txHash: Uint8Array } | undefined;
 }
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -193,6 +213,9 @@ export function resolveOptions(input: string | ClientOptions | undefined): Resol
     maxReceiveMessageBytes,
     maxSendMessageBytes,
     logger: o.logger ?? silent,
+    stateStore: o.stateStore,
+    serverSigningKey: o.serverSigningKey,
+    trustedState: o.trustedState,
   };
 }
 

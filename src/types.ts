@@ -69,3 +69,33 @@ export interface GetOptions extends CallOptions {
 
 /** The result of a write: the header of the transaction that committed it. */
 export type WriteResult = TxHeader;
+
+/** A condition the server checks atomically before committing a write. */
+export type Precondition =
+  | { readonly type: "mustExist"; readonly key: Uint8Array | string }
+  | { readonly type: "mustNotExist"; readonly key: Uint8Array | string }
+  | { readonly type: "notModifiedAfterTx"; readonly key: Uint8Array | string; readonly txId: bigint };
+
+/** Options of writes. */
+export interface WriteOptions extends CallOptions {
+  /** Expiry of the written entries: a `Date`, or Unix seconds. Expired entries read as missing. */
+  readonly expiresAt?: bigint | Date;
+  /** Keep the entries out of the index (readable by transaction only). */
+  readonly nonIndexable?: boolean;
+  /** Conditions checked atomically by the server; a failed one rejects with `PRECONDITION_FAILED`. */
+  readonly preconditions?: readonly Precondition[];
+  /** Return without waiting for the index to include the write. */
+  readonly noWait?: boolean;
+}
+
+/** Options of `verifiedGet`: the same forms as `get`. */
+export type VerifiedGetOptions = GetOptions;
+
+/** A database state as reported by the server. */
+export interface ServerState {
+  readonly database: string;
+  readonly txId: bigint;
+  readonly txHash: Uint8Array;
+  /** The server's DER ECDSA signature of the state, when it signs. */
+  readonly signature: Uint8Array | undefined;
+}

@@ -13,7 +13,7 @@ import type {
   TxMetadata as TxMetadataProto,
 } from "../gen/schema_pb.js";
 import type { Entry, Reference } from "../types.js";
-import { digestFromProto } from "../verify/hash.js";
+import { digestFromProto } from "../verify/index.js";
 import type { KVMetadata, TxHeader, TxMetadata } from "../verify/types.js";
 
 /** Converts KV metadata; an absent message means no metadata (`undefined`). */

@@ -1,0 +1,433 @@
+/**
+ * Verified operations: each sends its request with `proveSinceTx` = the trusted state, checks the answer with
+ * the pure verification core (entry inclusion, dual proof, signature) and only then hands the proven state to
+ * the {@link TrustManager}. Follows the per-operation check sequences of the verification spec (§4), with the
+ * hardening it lists (entries of a verified tx re-hashed, references proven down to the referenced value,
+ * counts checked before indexing, bound references sent with `boundRef`).
+ *
+ * @module
+ */
+import type { DescMessage, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { entryFromProto, kvMetadataFromProto } from "./convert/index.js";
+import {
+  dualProofFromProto,
+  headerOf,
+  inclusionProofFromProto,
+  required,
+  txEntrySpecsFromProto,
+} from "./convert/proofs.js";
+import { VerificationError } from "./errors.js";
+import {
+  EntryTypeAction,
+  ImmuService,
+  type KVMetadataSchema,
+  type Signature,
+  type VerifiableTx,
+} from "./gen/schema_pb.js";
+import type { ProvenState, Snapshot, TrustManager } from "./trust.js";
+import type { CallOptions, Entry } from "./types.js";
+import {
+  alh,
+  bytesEqual,
+  type Digest,
+  type DualProof,
+  type EntrySpec,
+  entryDigest,
+  htreeRoot,
+  type KVMetadata,
+  linearAdvanceProofRange,
+  plainEntrySpec,
+  referenceEntrySpec,
+  type TxHeader,
+  verifyDualProof,
+  verifyHtreeInclusion,
+  zAddEntrySpec,
+} from "./verify/index.js";
+
+/** Calls a unary RPC in the client's session. */
+export type UnaryCaller = <I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  input: MessageInitShape<I>,
+  options: CallOptions | undefined,
+) => Promise<MessageShape<O>>;
+
+/** A key-value pair to write, with optional metadata. */
+export interface KVToWrite {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly metadata?: KVMetadata | undefined;
+}
+
+/** A transaction read with `verifiedTxById`: its proven header and entries. */
+export interface VerifiedTx {
+  /** The proven header. */
+  readonly header: TxHeader;
+  /** Every entry of the transaction, re-hashed against the header. */
+  readonly entries: readonly VerifiedTxEntry[];
+}
+
+/** One entry of a verified transaction. */
+export interface VerifiedTxEntry {
+  /** The stored key, including immudb's one-byte prefix (0 = key-value, 1 = sorted set, 2 = SQL). */
+  readonly storedKey: Uint8Array;
+  /** The key without the prefix. */
+  readonly key: Uint8Array;
+  /** SHA-256 of the stored value. */
+  readonly hValue: Digest;
+  /** Length of the stored value. */
+  readonly valueLength: number;
+  /** Entry metadata, if any. */
+  readonly metadata?: KVMetadata;
+}
+
+const EXCLUDE_ALL = {
+  kvEntriesSpec: { action: EntryTypeAction.EXCLUDE },
+  zEntriesSpec: { action: EntryTypeAction.EXCLUDE },
+  sqlEntriesSpec: { action: EntryTypeAction.EXCLUDE },
+};
+
+/** Runs verified operations for one client. */
+export class Verifier {
+  readonly #call: UnaryCaller;
+  readonly #trust: () => Promise<TrustManager>;
+
+  constructor(call: UnaryCaller, trust: () => Promise<TrustManager>) {
+    this.#call = call;
+    this.#trust = trust;
+  }
+
+  /** Dual proof `lo → hi` fetched from the server and checked; used to reconcile concurrent results. */
+  async proveConsistent(lo: ProvenState, hi: ProvenState, options?: CallOptions): Promise<void> {
+    const res = await this.#call(
+      ImmuService.method.verifiableTxById,
+      { tx: hi.txId, proveSinceTx: lo.txId, entriesSpec: EXCLUDE_ALL },
+      options,
+    );
+    const dp = await this.#withLinearAdvance(
+      dualProofFromProto(required(res.dualProof, "dual proof")),
+      lo.txId,
+      hi.txId,
+      options,
+    );
+    verifyDualProof(dp, lo.txId, hi.txId, lo.txHash, hi.txHash);
+  }
+
+  /** Fills a LinearAdvanceProof an older server (< 1.4.1) did not send (spec 3.8). Nothing fetched is trusted. */
+  async #withLinearAdvance(
+    dp: DualProof,
+    sourceTxId: bigint,
+    targetTxId: bigint,
+    options: CallOptions | undefined,
+  ): Promise<DualProof> {
+    const range = linearAdvanceProofRange(dp, sourceTxId, targetTxId);
+    if (!range) return dp;
+    const inclusionProofs: Digest[][] = [];
+    for (let tx = range.start + 1n; tx < range.end; tx++) {
+      const r = await this.#call(
+        ImmuService.method.verifiableTxById,
+        { tx: targetTxId, proveSinceTx: tx, entriesSpec: EXCLUDE_ALL },
+        options,
+      );
+      inclusionProofs.push([...dualProofFromProto(r.dualProof).inclusionProof]);
+    }
+    const r = await this.#call(
+      ImmuService.method.verifiableTxById,
+      { tx: range.end, proveSinceTx: range.start + 1n, entriesSpec: EXCLUDE_ALL },
+      options,
+    );
+    const linear = dualProofFromProto(r.dualProof).linearProof;
+    return { ...dp, linearAdvanceProof: { linearProofTerms: linear.terms, inclusionProofs } };
+  }
+
+  /** Checks the dual proof `source → target` unless the source is an empty database (nothing to prove from). */
+  async #checkDual(
+    dp: DualProof,
+    source: { txId: bigint; txHash: Digest },
+    target: { txId: bigint; txHash: Digest },
+    options: CallOptions | undefined,
+  ): Promise<void> {
+    if (source.txId === 0n) return;
+    const filled = await this.#withLinearAdvance(dp, source.txId, target.txId, options);
+    verifyDualProof(filled, source.txId, target.txId, source.txHash, target.txHash);
+  }
+
+  /**
+   * Verifies the answer to a write: the tx holds exactly the expected entries (re-hashed into a recomputed
+   * `eH`), and it extends the trusted state. Returns the proven header.
+   */
+  async #verifyWrite(
+    trust: TrustManager,
+    snap: Snapshot,
+    vtx: VerifiableTx,
+    expected: readonly EntrySpec[],
+    options: CallOptions | undefined,
+  ): Promise<TxHeader> {
+    const tx = required(vtx.tx, "transaction");
+    const serverHeader = headerOf(tx.header, "transaction header");
+    if (serverHeader.nEntries !== expected.length || tx.entries.length !== expected.length) {
+      throw new VerificationError(
+        "entry-count",
+        `expected ${expected.length} entries, the server reported ${serverHeader.nEntries} and sent ${tx.entries.length}`,
+      );
+    }
+    const specs = txEntrySpecsFromProto(tx.entries);
+    const digests = specs.map((s) => entryDigest(serverHeader.version, s));
+    const header: TxHeader = { ...serverHeader, eh: htreeRoot(digests) };
+    const used = new Set<number>();
+    for (const e of expected) {
+      const i = specs.findIndex((s, j) => !used.has(j) && bytesEqual(s.key, e.key));
+      const digest = i >= 0 ? digests[i] : undefined;
+      if (digest === undefined || !bytesEqual(digest, entryDigest(header.version, e))) {
+        throw new VerificationError(
+          "entry-mismatch",
+          "the transaction does not hold the entry that was written",
+        );
+      }
+      used.add(i);
+    }
+    const dp = dualProofFromProto(vtx.dualProof);
+    if (!bytesEqual(dp.targetTxHeader.eh, header.eh)) {
+      throw new VerificationError(
+        "eh-mismatch",
+        "the dual proof's target header does not match the transaction",
+      );
+    }
+    const target: ProvenState = {
+      txId: header.id,
+      txHash: alh(header),
+      signature: signatureOf(vtx.signature),
+      header,
+    };
+    if (snap.txId >= target.txId) {
+      throw new VerificationError(
+        "dual-proof",
+        `new tx ${target.txId} is not after the trusted tx ${snap.txId}`,
+      );
+    }
+    await this.#checkDual(dp, snap, target, options);
+    trust.checkSignature({ ...target, signature: target.signature });
+    await trust.commit(snap, target);
+    return header;
+  }
+
+  /** `VerifiableSet` of one or more entries in one transaction. */
+  async set(
+    kvs: readonly KVToWrite[],
+    extra: {
+      noWait: boolean;
+      preconditions: MessageInitShape<typeof ImmuService.method.set.input>["preconditions"];
+    },
+    options: CallOptions | undefined,
+  ): Promise<TxHeader> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const res = await this.#call(
+      ImmuService.method.verifiableSet,
+      {
+        setRequest: {
+          KVs: kvs.map((kv) => ({ key: kv.key, value: kv.value, metadata: kvMetadataToProto(kv.metadata) })),
+          noWait: extra.noWait,
+          preconditions: extra.preconditions ?? [],
+        },
+        proveSinceTx: snap.txId,
+      },
+      options,
+    );
+    return this.#verifyWrite(
+      trust,
+      snap,
+      res,
+      kvs.map((kv) => plainEntrySpec(kv.key, kv.value, kv.metadata)),
+      options,
+    );
+  }
+
+  /** `VerifiableSetReference`. */
+  async setReference(
+    key: Uint8Array,
+    referencedKey: Uint8Array,
+    atTx: bigint,
+    noWait: boolean,
+    options: CallOptions | undefined,
+  ): Promise<TxHeader> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const res = await this.#call(
+      ImmuService.method.verifiableSetReference,
+      {
+        referenceRequest: { key, referencedKey, atTx, boundRef: atTx > 0n, noWait },
+        proveSinceTx: snap.txId,
+      },
+      options,
+    );
+    return this.#verifyWrite(trust, snap, res, [referenceEntrySpec(key, referencedKey, atTx)], options);
+  }
+
+  /** `VerifiableZAdd`. */
+  async zAdd(
+    set: Uint8Array,
+    score: number,
+    key: Uint8Array,
+    atTx: bigint,
+    noWait: boolean,
+    options: CallOptions | undefined,
+  ): Promise<TxHeader> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const res = await this.#call(
+      ImmuService.method.verifiableZAdd,
+      { zAddRequest: { set, score, key, atTx, boundRef: atTx > 0n, noWait }, proveSinceTx: snap.txId },
+      options,
+    );
+    return this.#verifyWrite(trust, snap, res, [zAddEntrySpec(set, score, key, atTx)], options);
+  }
+
+  /**
+   * `VerifiableGet`: proves the entry is in its transaction and that transaction is in the trusted history.
+   * For a reference, proves the reference entry, then the referenced value with a second verified read.
+   */
+  async get(
+    key: Uint8Array,
+    req: { atTx: bigint; sinceTx: bigint; atRevision: bigint; noWait: boolean },
+    options: CallOptions | undefined,
+  ): Promise<Entry> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const res = await this.#call(
+      ImmuService.method.verifiableGet,
+      { keyRequest: { key, ...req }, proveSinceTx: snap.txId },
+      options,
+    );
+    const entryProto = required(res.entry, "entry");
+    const vtx = required(res.verifiableTx, "verifiable tx");
+    const dp = dualProofFromProto(vtx.dualProof);
+    const ref = entryProto.referencedBy;
+    let vTx: bigint;
+    let spec: EntrySpec;
+    if (ref) {
+      vTx = ref.tx;
+      spec = referenceEntrySpec(key, entryProto.key, ref.atTx, kvMetadataFromProto(ref.metadata));
+    } else {
+      vTx = entryProto.tx;
+      if (!bytesEqual(entryProto.key, key)) {
+        throw new VerificationError("entry-mismatch", "the server returned an entry for another key");
+      }
+      spec = plainEntrySpec(key, entryProto.value, kvMetadataFromProto(entryProto.metadata));
+    }
+    if (req.atTx !== 0n && vTx !== req.atTx) {
+      throw new VerificationError("entry-mismatch", `asked for tx ${req.atTx}, the server proved tx ${vTx}`);
+    }
+    const { header, source, target } = direction(snap, vTx, dp);
+    verifyHtreeInclusion(
+      inclusionProofFromProto(res.inclusionProof),
+      entryDigest(header.version, spec),
+      header.eh,
+    );
+    await this.#checkDual(dp, source, target, options);
+    const proven: ProvenState = {
+      ...target,
+      signature: signatureOf(vtx.signature),
+      header: dp.targetTxHeader,
+    };
+    trust.checkSignature({ ...proven, signature: proven.signature });
+    await trust.commit(snap, proven);
+
+    const entry = entryFromProto(entryProto);
+    if (ref) {
+      // The resolved value is not covered by the reference's proof: prove it where it was written.
+      const resolved = await this.get(
+        entryProto.key,
+        { atTx: entryProto.tx, sinceTx: 0n, atRevision: 0n, noWait: true },
+        options,
+      );
+      if (!bytesEqual(resolved.value, entry.value) || resolved.tx !== entry.tx) {
+        throw new VerificationError("entry-mismatch", "the referenced value differs from the proven one");
+      }
+      return { ...resolved, referencedBy: entry.referencedBy! };
+    }
+    return entry;
+  }
+
+  /** `VerifiableTxById`, plus a re-hash of every returned entry against the proven header. */
+  async txById(txId: bigint, options: CallOptions | undefined): Promise<VerifiedTx> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const res = await this.#call(
+      ImmuService.method.verifiableTxById,
+      { tx: txId, proveSinceTx: snap.txId },
+      options,
+    );
+    const dp = dualProofFromProto(res.dualProof);
+    const { header, source, target } = direction(snap, txId, dp);
+    const tx = required(res.tx, "transaction");
+    const sent = headerOf(tx.header, "transaction header");
+    if (!bytesEqual(alh(sent), alh(header))) {
+      throw new VerificationError("header-mismatch", "the transaction header differs from the proven one");
+    }
+    if (tx.entries.length !== header.nEntries) {
+      throw new VerificationError(
+        "entry-count",
+        `the header counts ${header.nEntries} entries, the server sent ${tx.entries.length}`,
+      );
+    }
+    const specs = txEntrySpecsFromProto(tx.entries);
+    if (!bytesEqual(htreeRoot(specs.map((s) => entryDigest(header.version, s))), header.eh)) {
+      throw new VerificationError("eh-mismatch", "the entries do not hash to the proven header");
+    }
+    await this.#checkDual(dp, source, target, options);
+    const proven: ProvenState = {
+      ...target,
+      signature: signatureOf(res.signature),
+      header: dp.targetTxHeader,
+    };
+    trust.checkSignature({ ...proven, signature: proven.signature });
+    await trust.commit(snap, proven);
+    return {
+      header,
+      entries: specs.map((s, i) => ({
+        storedKey: s.key,
+        key: s.key.subarray(1),
+        hValue: s.hValue,
+        valueLength: tx.entries[i]?.vLen ?? 0,
+        ...(s.metadata ? { metadata: s.metadata } : {}),
+      })),
+    };
+  }
+}
+
+/**
+ * Which header holds the proven tx, and which way the dual proof goes (spec 4.2 step 3): forward from the
+ * trusted state to a newer tx, or backward from an older tx to the trusted state.
+ */
+function direction(
+  snap: Snapshot,
+  vTx: bigint,
+  dp: DualProof,
+): { header: TxHeader; source: ProvenState; target: ProvenState } {
+  if (snap.txId <= vTx) {
+    const t = dp.targetTxHeader;
+    if (t.id !== vTx)
+      throw new VerificationError("header-mismatch", `the proof targets tx ${t.id}, not ${vTx}`);
+    return { header: t, source: snap, target: { txId: vTx, txHash: alh(t) } };
+  }
+  const s = dp.sourceTxHeader;
+  if (s.id !== vTx)
+    throw new VerificationError("header-mismatch", `the proof starts at tx ${s.id}, not ${vTx}`);
+  return { header: s, source: { txId: vTx, txHash: alh(s) }, target: snap };
+}
+
+function signatureOf(sig: Signature | undefined): Uint8Array | undefined {
+  return sig && sig.signature.length > 0 ? sig.signature : undefined;
+}
+
+/** Converts KV metadata to the request message; `undefined` when there is none. */
+export function kvMetadataToProto(
+  md: KVMetadata | undefined,
+): MessageInitShape<typeof KVMetadataSchema> | undefined {
+  if (!md) return undefined;
+  return {
+    deleted: md.deleted ?? false,
+    nonIndexable: md.nonIndexable ?? false,
+    ...(md.expiresAt !== undefined ? { expiration: { expiresAt: md.expiresAt } } : {}),
+  };
+}
