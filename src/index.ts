@@ -25,6 +25,8 @@ export {
 export type { ClientOptions, Logger, TlsOptions } from "./options.js";
 export { DEFAULTS, parseConnectionUrl } from "./options.js";
 export type { SessionInfo } from "./session.js";
+export type { FileStateStoreOptions, StateStore, TrustedState } from "./state/index.js";
+export { FileStateStore, MemoryStateStore } from "./state/index.js";
 export type {
   CallOptions,
   Digest,
@@ -32,8 +34,13 @@ export type {
   GetOptions,
   HealthInfo,
   KVMetadata,
+  Precondition,
   Reference,
+  ServerState,
   TxHeader,
   TxMetadata,
+  VerifiedGetOptions,
+  WriteOptions,
   WriteResult,
 } from "./types.js";
+export type { KVToWrite, VerifiedTx, VerifiedTxEntry } from "./verified.js";
