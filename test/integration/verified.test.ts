@@ -88,7 +88,9 @@ describe("verified key-value operations", () => {
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "PRECONDITION_FAILED" });
     expect(await client.trustedState()).toEqual(before);
-    const h = await client.verifiedSet("pre:2", "v", { preconditions: [{ type: "mustNotExist", key: "pre:2" }] });
+    const h = await client.verifiedSet("pre:2", "v", {
+      preconditions: [{ type: "mustNotExist", key: "pre:2" }],
+    });
     expect(h.id).toBeGreaterThan(before?.txId ?? 0n);
   });
 
@@ -152,7 +154,10 @@ describe("state signatures", () => {
   });
 
   it("accepts signed states with the right key, including the first one", async () => {
-    const c = await ImmudbClient.connect({ port: signing.port, serverSigningKey: signing.signingPublicKeyPem! });
+    const c = await ImmudbClient.connect({
+      port: signing.port,
+      serverSigningKey: signing.signingPublicKeyPem!,
+    });
     try {
       await c.verifiedSet("signed", "yes");
       expect(text.decode((await c.verifiedGet("signed")).value)).toBe("yes");
@@ -183,7 +188,10 @@ describe("state signatures", () => {
   });
 
   it("rejects an unsigned server when a key is configured", async () => {
-    const c = await ImmudbClient.connect({ port: server.port, serverSigningKey: signing.signingPublicKeyPem! });
+    const c = await ImmudbClient.connect({
+      port: server.port,
+      serverSigningKey: signing.signingPublicKeyPem!,
+    });
     try {
       const err = await c.verifiedGet("vk1").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(VerificationError);
@@ -197,7 +205,9 @@ describe("state signatures", () => {
 describe("input checks before any RPC", () => {
   it("rejects bad verified arguments", async () => {
     await expect(client.verifiedSet("", "v")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(client.verifiedZAdd("s", Number.NaN, "k")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(client.verifiedZAdd("s", Number.NaN, "k")).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
     await expect(client.verifiedTxById(0n)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(
       client.verifiedSetAll([
