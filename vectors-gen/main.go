@@ -79,6 +79,9 @@ func main() {
 		st := fileStats{Positive: len(txf.Synthetic)}
 		for _, t := range txf.Txs {
 			st.Positive += 1 + len(t.Entries)
+			for _, e := range t.Entries {
+				countVariants(e.Variants, &st)
+			}
 		}
 		m.Files["txs.json"] = st
 	}

@@ -52,6 +52,9 @@ type jEntry struct {
 	Digest   string           `json:"digest"`
 	Proof    *jInclusionProof `json:"proof"`
 	GoOk     bool             `json:"goOk"`
+	// Variants: tampered entries (patches on this entry's JSON); goOk = Go's TxEntryDigest_v1_1/_v1_2 of the
+	// patched entry verified with htree.VerifyInclusion against the tx's eh
+	Variants []variant `json:"variants,omitempty"`
 }
 
 type jTx struct {
@@ -150,6 +153,7 @@ func exportTx(st *store.ImmuStore, storeName string, id uint64, inputs map[strin
 			spec := &store.EntrySpec{Key: key, Metadata: e.Metadata(), Value: v}
 			assert(specDigestFn(spec) == d, "spec digest")
 		}
+		je.Variants = entryVariants(hdr.Version, je, hdr.Eh)
 		out.Entries = append(out.Entries, je)
 	}
 	ht := must(htree.New(len(digests)))
@@ -449,4 +453,71 @@ func syntheticHeaders() []jSyntheticHeader {
 		out = append(out, jSyntheticHeader{Name: m.name, Header: hdrToJ(&h), TxMdBytes: hx(mdb), InnerHash: hd(innerHashOf(&h)), Alh: hd(h.Alh())})
 	}
 	return out
+}
+
+// kvMdFromJ mirrors schema.KVMetadataFromProto.
+func kvMdFromJ(j *jKVMd) *store.KVMetadata {
+	if j == nil {
+		return nil
+	}
+	md := store.NewKVMetadata()
+	check(md.AsDeleted(j.Deleted))
+	if j.ExpiresAt != "" {
+		check(md.ExpiresAt(time.Unix(parseI64(j.ExpiresAt), 0)))
+	}
+	check(md.AsNonIndexable(j.NonIndexable))
+	return md
+}
+
+func verifyEntry(version int, g any, eh digest) bool {
+	var e jEntry
+	fromGeneric(g, &e)
+	te := store.NewTxEntry(unhex(e.Key), kvMdFromJ(e.Metadata), e.VLen, digestFromHex(e.HValue), 0)
+	var d digest
+	var err error
+	switch version {
+	case 0:
+		d, err = store.TxEntryDigest_v1_1(te)
+	case 1:
+		d, err = store.TxEntryDigest_v1_2(te)
+	}
+	if err != nil {
+		return false
+	}
+	return htree.VerifyInclusion(ipFromJ(e.Proof), d, eh)
+}
+
+// entryVariants: the entry's value/hValue, key and metadata tampered, with Go's verdict.
+func entryVariants(version int, e jEntry, eh digest) []variant {
+	e.Variants = nil
+	base := generic(e)
+	a := &adder{}
+	a.add("hValue flipped", set("hValue", flipHex(e.HValue, 7)))
+	if e.Value != nil {
+		v := unhex(*e.Value)
+		if len(v) == 0 {
+			v = []byte{0}
+		} else {
+			v[len(v)-1] ^= 0x01
+		}
+		a.add("value changed (hValue recomputed)", set("value", hx(v)), set("hValue", hd(sha256.Sum256(v))))
+	}
+	a.add("key: last byte flipped", set("key", flipHex(e.Key, len(e.Key)/2-1)))
+	if len(e.Key) > 2 {
+		a.add("key: prefix byte dropped", set("key", e.Key[2:]))
+	}
+	if e.Metadata == nil {
+		a.add("metadata added: deleted", set("metadata", jKVMd{Deleted: true}))
+		a.add("metadata added: empty", set("metadata", jKVMd{}))
+	} else {
+		a.add("metadata removed", del("metadata"))
+		a.add("metadata: deleted toggled", set("metadata.deleted", !e.Metadata.Deleted))
+		if e.Metadata.ExpiresAt != "" {
+			a.add("metadata: expiresAt+1", set("metadata.expiresAt", deci(parseI64(e.Metadata.ExpiresAt)+1)))
+		}
+	}
+	for i := range a.vs {
+		a.vs[i].GoOk = verifyEntry(version, applyPatch(base, a.vs[i].Patch), eh)
+	}
+	return a.vs
 }

@@ -185,6 +185,47 @@ describe("vectors: dual proofs, test/data_long_linear_proof (lagging blTxId)", (
   });
 });
 
+describe("vectors: filling a missing LinearAdvanceProof (spec 3.8) from other dual proofs", () => {
+  const f = loadVectors<DualFile>("dualproof-long.json");
+  const byPair = new Map(f.cases.map((c) => [`${c.source}->${c.target}`, c]));
+  const lapCases = f.cases.filter((c) => c.needsLap);
+
+  it.each(lapCases.map((c) => [pairName(c), c] as const))("%s", (_n, c) => {
+    const { linearAdvanceProof: lap, ...withoutLap } = toDualProof(c.proof);
+    const range = linearAdvanceProofRange(withoutLap, BigInt(c.source), BigInt(c.target));
+    if (range === undefined) throw new Error("a range was expected");
+    // VerifiableTxById(tx: target, proveSinceTx: txID) for every txID in (start, end), then
+    // VerifiableTxById(tx: end, proveSinceTx: start + 1) for the linear part
+    const inclusionProofs: Uint8Array[][] = [];
+    for (let tx = range.start + 1n; tx < range.end; tx++) {
+      const other = byPair.get(`${tx}->${c.target}`);
+      if (other === undefined) throw new Error(`no vector ${tx}->${c.target}`);
+      inclusionProofs.push(toDualProof(other.proof).inclusionProof.slice());
+    }
+    const linear = byPair.get(`${range.start + 1n}->${range.end}`);
+    if (linear === undefined) throw new Error("no linear vector");
+    const filled = {
+      ...withoutLap,
+      linearAdvanceProof: { linearProofTerms: toDualProof(linear.proof).linearProof.terms, inclusionProofs },
+    };
+    expect(filled.linearAdvanceProof.linearProofTerms.map(toHex)).toEqual(lap?.linearProofTerms.map(toHex));
+    expect(filled.linearAdvanceProof.inclusionProofs.map((p) => p.map(toHex))).toEqual(
+      lap?.inclusionProofs.map((p) => p.map(toHex)),
+    );
+    expect(
+      verdict(() =>
+        verifyDualProof(filled, BigInt(c.source), BigInt(c.target), hex(c.sourceAlh), hex(c.targetAlh)),
+      ),
+    ).toEqual({ ok: true });
+    // without it the proof is rejected
+    expect(
+      verdict(() =>
+        verifyDualProof(withoutLap, BigInt(c.source), BigInt(c.target), hex(c.sourceAlh), hex(c.targetAlh)),
+      ),
+    ).toMatchObject({ ok: false, reason: "linear-advance-proof" });
+  });
+});
+
 describe("vectors: dual proofs, chain written by immudb v1.11.1", () => {
   const f = loadVectors<DualFile>("dualproof-normal.json");
 

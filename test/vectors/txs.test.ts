@@ -13,18 +13,21 @@ import {
 } from "../../src/verify/index.js";
 import type { EntrySpec } from "../../src/verify/types.js";
 import {
+  applyPatch,
   hex,
   type JHeader,
   type JInclusionProof,
   type JKVMd,
   type JSpecInput,
   loadVectors,
+  mismatch,
   specFromInput,
   toHeader,
   toHex,
   toInclusionProof,
   toKVMetadata,
   toTxMetadata,
+  type Variant,
   verdict,
 } from "./load.js";
 
@@ -39,6 +42,7 @@ interface JEntry {
   digest: string;
   proof: JInclusionProof;
   goOk: boolean;
+  variants?: Variant[];
 }
 
 interface JTx {
@@ -105,6 +109,20 @@ describe("vectors: transactions (headers v0/v1, entries, metadata)", () => {
       // the locally built proof (VerifiedSet path) equals the server's
       const local = htreeInclusionProof(digests, i);
       expect({ leaf: local.leaf, width: local.width, terms: local.terms.map(toHex) }).toEqual(e.proof);
+      // tampered entries (value/hValue, key, metadata): same verdict as Go
+      const { variants, ...base } = e;
+      const problems: string[] = [];
+      for (const variant of variants ?? []) {
+        const x = applyPatch(base, variant.patch);
+        const md = toKVMetadata(x.metadata);
+        const res = verdict(() => {
+          const spec: EntrySpec = { key: hex(x.key), hValue: hex(x.hValue), ...(md ? { metadata: md } : {}) };
+          verifyHtreeInclusion(toInclusionProof(x.proof), entryDigest(t.header.version, spec), root);
+        });
+        const m = mismatch(`entry ${i}: ${variant.name}`, variant.goOk, res);
+        if (m !== undefined) problems.push(m);
+      }
+      expect(problems).toEqual([]);
     });
   });
 
