@@ -1,32 +1,18 @@
 /**
- * `ImmudbClient`: the facade users hold. Thin methods that validate input, call one RPC through the session,
- * and convert the answer.
+ * `ImmudbClient`: the facade users hold. Thin methods that validate input and delegate to the operation
+ * modules with the client's {@link ClientContext}.
  *
  * @module
  */
-import {
-  create,
-  type DescMessage,
-  type DescMethodUnary,
-  type MessageInitShape,
-  type MessageShape,
-} from "@bufbuild/protobuf";
+import { ClientContext } from "./context.js";
 import { entryFromProto, txHeaderFromProto } from "./convert/index.js";
-import { ImmudbError, InvalidArgumentError, ServerError } from "./errors.js";
-import {
-  ImmuService,
-  type Precondition,
-  Precondition_KeyMustExistPreconditionSchema,
-  Precondition_KeyMustNotExistPreconditionSchema,
-  Precondition_KeyNotModifiedAfterTXPreconditionSchema,
-  PreconditionSchema,
-} from "./gen/schema_pb.js";
-import { toBytes, toKey, toUint64 } from "./internal/bytes.js";
+import { InvalidArgumentError, ServerError } from "./errors.js";
+import { ImmuService } from "./gen/schema_pb.js";
+import { toKey, toUint64 } from "./internal/bytes.js";
+import { type EntryInput, keyRequest, toKVs, toPreconditions } from "./ops/args.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "./options.js";
-import { type SessionInfo, SessionManager } from "./session.js";
-import { MemoryStateStore, type StateStore, type TrustedState } from "./state/index.js";
-import { GrpcTransport } from "./transport/grpc.js";
-import { TrustManager } from "./trust.js";
+import type { SessionInfo } from "./session.js";
+import type { TrustedState } from "./state/index.js";
 import type {
   CallOptions,
   Entry,
@@ -37,8 +23,8 @@ import type {
   WriteOptions,
   WriteResult,
 } from "./types.js";
-import { type KVToWrite, kvMetadataToProto, type VerifiedTx, Verifier } from "./verified.js";
-import { digestFromProto, parseSigningPublicKey, type SigningPublicKey } from "./verify/index.js";
+import { kvMetadataToProto, type VerifiedTx } from "./verified.js";
+import { digestFromProto } from "./verify/index.js";
 
 /**
  * A client of one immudb server, bound to one database through an immudb session.
@@ -58,74 +44,11 @@ import { digestFromProto, parseSigningPublicKey, type SigningPublicKey } from ".
  * ```
  */
 export class ImmudbClient {
-  readonly #options: ResolvedOptions;
-  readonly #transport: GrpcTransport;
-  readonly #sessions: SessionManager;
-  readonly #store: StateStore;
-  readonly #signingKey: SigningPublicKey | undefined;
-  readonly #verifier: Verifier;
-  #trust: TrustManager | undefined;
+  readonly #ctx: ClientContext;
   #closing: Promise<void> | undefined;
 
   private constructor(options: ResolvedOptions) {
-    this.#options = options;
-    this.#transport = new GrpcTransport({
-      address: `${options.host.includes(":") ? `[${options.host}]` : options.host}:${options.port}`,
-      tls: options.tls,
-      maxReceiveMessageBytes: options.maxReceiveMessageBytes,
-      maxSendMessageBytes: options.maxSendMessageBytes,
-    });
-    this.#sessions = new SessionManager(this.#transport, options);
-    this.#store = options.stateStore ?? new MemoryStateStore();
-    this.#signingKey =
-      options.serverSigningKey === undefined ? undefined : parseSigningPublicKey(options.serverSigningKey);
-    if (options.trustedState) {
-      const t = options.trustedState;
-      if (typeof t.txId !== "bigint" || t.txId < 0n)
-        throw new InvalidArgumentError("trustedState.txId must be a bigint >= 0");
-      if (!(t.txHash instanceof Uint8Array) || t.txHash.length !== 32) {
-        throw new InvalidArgumentError("trustedState.txHash must be 32 bytes");
-      }
-    }
-    this.#verifier = new Verifier(
-      (method, input, opts) => this.#call(method, input, opts),
-      () => this.#trustManager(),
-    );
-  }
-
-  /**
-   * The trust of the current (server, database), created on first use. Pins the server address to the server's
-   * UUID in the state store, so a different server answering on the same address is refused.
-   */
-  async #trustManager(): Promise<TrustManager> {
-    const s = await this.#sessions.session();
-    const t = this.#trust;
-    if (t && t.serverUuid === s.serverUuid && t.database === s.database) return t;
-    await this.#store.pinServerIdentity(this.address, s.serverUuid);
-    const initial =
-      this.#options.trustedState && s.database === this.#options.database
-        ? { txId: this.#options.trustedState.txId, txHash: this.#options.trustedState.txHash }
-        : undefined;
-    const trust = new TrustManager({
-      store: this.#store,
-      serverUuid: s.serverUuid,
-      database: s.database,
-      signingKey: this.#signingKey,
-      initial,
-      deps: {
-        currentState: async () => {
-          const st = await this.#call(ImmuService.method.currentState, {}, undefined);
-          return {
-            txId: st.txId,
-            txHash: digestFromProto(st.txHash),
-            signature: st.signature && st.signature.signature.length > 0 ? st.signature.signature : undefined,
-          };
-        },
-        proveConsistent: (lo, hi) => this.#verifier.proveConsistent(lo, hi),
-      },
-    });
-    this.#trust = trust;
-    return trust;
+    this.#ctx = new ClientContext(options);
   }
 
   /**
@@ -137,7 +60,7 @@ export class ImmudbClient {
   static async connect(options?: string | ClientOptions): Promise<ImmudbClient> {
     const client = new ImmudbClient(resolveOptions(options));
     try {
-      await client.#sessions.session();
+      await client.#ctx.sessions.session();
     } catch (err) {
       await client.close();
       throw err;
@@ -147,54 +70,25 @@ export class ImmudbClient {
 
   /** The address this client talks to, as `host:port` (never includes credentials). */
   get address(): string {
-    return `${this.#options.host}:${this.#options.port}`;
+    return this.#ctx.address;
   }
 
   /** The database this client works on. */
   get database(): string {
-    return this.#sessions.database;
+    return this.#ctx.sessions.database;
   }
 
   /** The current session (id, server UUID, database), opening one if needed. */
   session(): Promise<SessionInfo> {
-    return this.#sessions.session();
-  }
-
-  /**
-   * Calls a unary RPC within the session. When the server no longer knows the session (restart, idle
-   * timeout), the session is reopened and the call sent again once: immudb rejects an unknown session before
-   * running the request, so nothing was executed.
-   */
-  async #call<I extends DescMessage, O extends DescMessage>(
-    method: DescMethodUnary<I, O>,
-    input: MessageInitShape<I>,
-    options: CallOptions | undefined,
-  ): Promise<MessageShape<O>> {
-    for (let attempt = 0; ; attempt++) {
-      const s = await this.#sessions.session();
-      try {
-        return await this.#transport.unary(method, input, {
-          metadata: { sessionid: s.id },
-          timeoutMs: options?.timeoutMs ?? this.#options.timeoutMs,
-          signal: options?.signal,
-        });
-      } catch (err) {
-        if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND" && attempt === 0) {
-          this.#options.logger.info("immudb-ts: the server lost the session; reopening it");
-          this.#sessions.invalidate(s.id);
-          continue;
-        }
-        throw err;
-      }
-    }
+    return this.#ctx.sessions.session();
   }
 
   /** Asks the server whether it is up (no session needed). */
   async health(options?: CallOptions): Promise<HealthInfo> {
-    const res = await this.#transport.unary(
+    const res = await this.#ctx.transport.unary(
       ImmuService.method.health,
       {},
-      { timeoutMs: options?.timeoutMs ?? this.#options.timeoutMs, signal: options?.signal },
+      { timeoutMs: options?.timeoutMs ?? this.#ctx.options.timeoutMs, signal: options?.signal },
     );
     return { status: res.status, version: res.version };
   }
@@ -213,7 +107,7 @@ export class ImmudbClient {
     options?: WriteOptions,
   ): Promise<WriteResult> {
     const kvs = toKVs([{ key, value }], options);
-    const res = await this.#call(
+    const res = await this.#ctx.unary(
       ImmuService.method.set,
       {
         KVs: kvs.map((kv) => ({ key: kv.key, value: kv.value, metadata: kvMetadataToProto(kv.metadata) })),
@@ -235,7 +129,7 @@ export class ImmudbClient {
   async get(key: Uint8Array | string, options?: GetOptions): Promise<Entry | undefined> {
     const req = keyRequest(key, options);
     try {
-      return entryFromProto(await this.#call(ImmuService.method.get, req, options));
+      return entryFromProto(await this.#ctx.unary(ImmuService.method.get, req, options));
     } catch (err) {
       if (err instanceof ServerError && err.code === "KEY_NOT_FOUND") return undefined;
       throw err;
@@ -261,17 +155,9 @@ export class ImmudbClient {
    * Writes several key-value pairs in one atomic transaction and proves every entry (see {@link verifiedSet}).
    * Keys must be distinct.
    */
-  async verifiedSetAll(
-    entries: readonly {
-      key: Uint8Array | string;
-      value: Uint8Array | string;
-      expiresAt?: bigint | Date;
-      nonIndexable?: boolean;
-    }[],
-    options?: WriteOptions,
-  ): Promise<WriteResult> {
+  async verifiedSetAll(entries: readonly EntryInput[], options?: WriteOptions): Promise<WriteResult> {
     const kvs = toKVs(entries, options);
-    return this.#verifier.set(
+    return this.#ctx.verifier.set(
       kvs,
       { noWait: options?.noWait ?? false, preconditions: toPreconditions(options) },
       options,
@@ -287,7 +173,7 @@ export class ImmudbClient {
    */
   async verifiedGet(key: Uint8Array | string, options?: VerifiedGetOptions): Promise<Entry> {
     const req = keyRequest(key, options);
-    return this.#verifier.get(req.key, req, options);
+    return this.#ctx.verifier.get(req.key, req, options);
   }
 
   /**
@@ -297,7 +183,7 @@ export class ImmudbClient {
   async verifiedTxById(txId: bigint, options?: CallOptions): Promise<VerifiedTx> {
     const tx = toUint64(txId, "txId");
     if (tx === 0n) throw new InvalidArgumentError("txId must be >= 1");
-    return this.#verifier.txById(tx, options);
+    return this.#ctx.verifier.txById(tx, options);
   }
 
   /**
@@ -310,7 +196,7 @@ export class ImmudbClient {
     options?: WriteOptions & { readonly atTx?: bigint },
   ): Promise<WriteResult> {
     const atTx = options?.atTx === undefined ? 0n : toUint64(options.atTx, "atTx");
-    return this.#verifier.setReference(
+    return this.#ctx.verifier.setReference(
       toKey(key),
       toKey(referencedKey, "referencedKey"),
       atTx,
@@ -333,7 +219,14 @@ export class ImmudbClient {
       throw new InvalidArgumentError("score must be a finite number");
     }
     const atTx = options?.atTx === undefined ? 0n : toUint64(options.atTx, "atTx");
-    return this.#verifier.zAdd(toKey(set, "set"), score, toKey(key), atTx, options?.noWait ?? false, options);
+    return this.#ctx.verifier.zAdd(
+      toKey(set, "set"),
+      score,
+      toKey(key),
+      atTx,
+      options?.noWait ?? false,
+      options,
+    );
   }
 
   /**
@@ -341,29 +234,26 @@ export class ImmudbClient {
    * signing key is configured. This never changes the trusted state: it is the server's word, not a proof.
    */
   async currentState(options?: CallOptions): Promise<ServerState> {
-    const st = await this.#call(ImmuService.method.currentState, {}, options);
+    const st = await this.#ctx.unary(ImmuService.method.currentState, {}, options);
     const state = {
       database: st.db,
       txId: st.txId,
       txHash: digestFromProto(st.txHash),
       signature: st.signature && st.signature.signature.length > 0 ? st.signature.signature : undefined,
     };
-    const trust = await this.#trustManager();
+    const trust = await this.#ctx.trust();
     trust.checkSignature(state);
     return state;
   }
 
   /** The trusted state of the current database, as stored (or `undefined` before the first verified call). */
   async trustedState(): Promise<TrustedState | undefined> {
-    return (await this.#trustManager()).stored();
+    return (await this.#ctx.trust()).stored();
   }
 
   /** Closes the session and the connection. Idempotent; pending calls fail with a `ConnectionError`. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await this.#sessions.close();
-      this.#transport.close();
-    })();
+    this.#closing ??= this.#ctx.close();
     return this.#closing;
   }
 
@@ -371,93 +261,4 @@ export class ImmudbClient {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-function toKVs(
-  entries: readonly {
-    key: Uint8Array | string;
-    value: Uint8Array | string;
-    expiresAt?: bigint | Date;
-    nonIndexable?: boolean;
-  }[],
-  options: WriteOptions | undefined,
-): KVToWrite[] {
-  if (!Array.isArray(entries) || entries.length === 0)
-    throw new InvalidArgumentError("entries must be a non-empty array");
-  const seen = new Set<string>();
-  return entries.map((e, i) => {
-    const key = toKey(e?.key, `entries[${i}].key`);
-    const id = Buffer.from(key).toString("base64");
-    if (seen.has(id))
-      throw new InvalidArgumentError(`entries[${i}].key is a duplicate; keys must be distinct`);
-    seen.add(id);
-    const expiresAt = e.expiresAt ?? options?.expiresAt;
-    const nonIndexable = e.nonIndexable ?? options?.nonIndexable ?? false;
-    const metadata =
-      expiresAt !== undefined || nonIndexable
-        ? {
-            ...(expiresAt !== undefined ? { expiresAt: toUnixSeconds(expiresAt) } : {}),
-            ...(nonIndexable ? { nonIndexable: true } : {}),
-          }
-        : undefined;
-    return { key, value: toBytes(e.value, `entries[${i}].value`), metadata };
-  });
-}
-
-function toUnixSeconds(t: bigint | Date): bigint {
-  if (typeof t === "bigint") return t;
-  if (t instanceof Date && Number.isFinite(t.getTime())) return BigInt(Math.floor(t.getTime() / 1000));
-  throw new InvalidArgumentError("expiresAt must be a Date or a bigint of Unix seconds");
-}
-
-function toPreconditions(options: WriteOptions | undefined) {
-  const out: Precondition[] = [];
-  for (const p of options?.preconditions ?? []) {
-    const key = toKey(p.key, "precondition key");
-    if (p.type === "mustExist") {
-      out.push(
-        create(PreconditionSchema, {
-          precondition: {
-            case: "keyMustExist",
-            value: create(Precondition_KeyMustExistPreconditionSchema, { key }),
-          },
-        }),
-      );
-    } else if (p.type === "mustNotExist") {
-      out.push(
-        create(PreconditionSchema, {
-          precondition: {
-            case: "keyMustNotExist",
-            value: create(Precondition_KeyMustNotExistPreconditionSchema, { key }),
-          },
-        }),
-      );
-    } else if (p.type === "notModifiedAfterTx") {
-      const txID = toUint64(p.txId, "precondition txId");
-      out.push(
-        create(PreconditionSchema, {
-          precondition: {
-            case: "keyNotModifiedAfterTX",
-            value: create(Precondition_KeyNotModifiedAfterTXPreconditionSchema, { key, txID }),
-          },
-        }),
-      );
-    } else throw new InvalidArgumentError("unknown precondition type");
-  }
-  return out;
-}
-
-function keyRequest(key: unknown, options: GetOptions | undefined) {
-  const k = toKey(key);
-  const atTx = options?.atTx === undefined ? 0n : toUint64(options.atTx, "atTx");
-  const sinceTx = options?.sinceTx === undefined ? 0n : toUint64(options.sinceTx, "sinceTx");
-  let atRevision = 0n;
-  if (options?.atRevision !== undefined) {
-    if (typeof options.atRevision !== "bigint") throw new InvalidArgumentError("atRevision must be a bigint");
-    atRevision = options.atRevision;
-  }
-  if (options?.atTx !== undefined && (options.sinceTx !== undefined || options.atRevision !== undefined)) {
-    throw new InvalidArgumentError("atTx cannot be combined with sinceTx or atRevision");
-  }
-  return { key: k, atTx, sinceTx, atRevision, noWait: options?.noWait ?? false };
 }
