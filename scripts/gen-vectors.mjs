@@ -14,12 +14,16 @@ const genDir = path.join(root, "vectors-gen");
 const outDir = path.join(root, "test", "vectors", "data");
 mkdirSync(outDir, { recursive: true });
 
+const env = { ...process.env, GOWORK: "off", GOFLAGS: "-mod=mod" };
 const started = Date.now();
-const result = spawnSync("go", ["run", ".", outDir], {
+// the generator reads immudb's fixed stores (test/data_*) and test keys from the module's directory
+const dir = spawnSync("go", ["list", "-m", "-f", "{{.Dir}}", "github.com/codenotary/immudb"], {
   cwd: genDir,
-  stdio: "inherit",
-  env: { ...process.env, GOWORK: "off", GOFLAGS: "-mod=mod" },
+  env,
+  encoding: "utf8",
 });
+if (dir.status === 0 && dir.stdout.trim() !== "") env.IMMUDB_MODULE_DIR = dir.stdout.trim();
+const result = spawnSync("go", ["run", ".", outDir], { cwd: genDir, stdio: "inherit", env });
 if (result.error) {
   console.error(`gen-vectors: cannot run go (${result.error.message}); Go >= 1.25 is required`);
   process.exit(1);
