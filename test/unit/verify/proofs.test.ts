@@ -69,7 +69,7 @@ describe("verifyLinearProof (spec 3.5)", () => {
     ).toBe("linear-proof");
   });
 
-  it("verifies every range of a chain and rejects tampering", () => {
+  it("verifies every range of a chain and rejects tampering", { timeout: 60_000 }, () => {
     const failures: string[] = [];
     for (let s = 1; s <= 30; s++) {
       for (let t = s; t <= 30; t++) {
@@ -181,7 +181,9 @@ describe("verifyLinearAdvanceProof (spec 3.6)", () => {
 });
 
 describe("verifyDualProof (spec 3.7)", () => {
-  it("verifies all 465 pairs of the long-linear-proof history; 90 need a LinearAdvanceProof", () => {
+  it("verifies all 465 pairs of the long-linear-proof history; 90 need a LinearAdvanceProof", {
+    timeout: 60_000,
+  }, () => {
     let withLap = 0;
     const failures: string[] = [];
     for (let s = 1; s <= 30; s++) {
@@ -301,7 +303,7 @@ describe("verifyDualProof (spec 3.7)", () => {
     return out;
   }
 
-  it("rejects every tampering of every used component for selected pairs", () => {
+  it("rejects every tampering of every used component for selected pairs", { timeout: 60_000 }, () => {
     const pairs: [Chain, number, number][] = [
       [longLinear, 12, 21],
       [longLinear, 13, 25],
@@ -399,7 +401,9 @@ describe("verifyDualProof (spec 3.7)", () => {
 });
 
 describe("linearAdvanceProofRange (spec 3.8)", () => {
-  it("returns the range exactly when a needed proof is absent, and the filled proof verifies", () => {
+  it("returns the range exactly when a needed proof is absent, and the filled proof verifies", {
+    timeout: 60_000,
+  }, () => {
     let planned = 0;
     for (let s = 1; s <= 30; s++) {
       for (let t = s; t <= 30; t++) {
@@ -446,7 +450,7 @@ describe("verifyDualProofV2 (spec 3.9)", () => {
     verifyDualProofV2(p, BigInt(s), BigInt(t), alhOf(chain, s), alhOf(chain, t));
   }
 
-  it("verifies every pair of a modern history and rejects every term mutation", () => {
+  it("verifies every pair of a modern history and rejects every term mutation", { timeout: 60_000 }, () => {
     const failures: string[] = [];
     for (let s = 1; s <= 24; s++) {
       for (let t = s; t <= 24; t++) {
