@@ -136,11 +136,6 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** True iff `d` is a `Uint8Array` of exactly 32 bytes. Never throws. */
-export function isDigest(d: unknown): d is Digest {
-  return d instanceof Uint8Array && d.length === DIGEST_SIZE;
-}
-
 /**
  * Asserts that `d` is a 32-byte digest.
  *
