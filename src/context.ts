@@ -6,14 +6,16 @@
  */
 import type {
   DescMessage,
+  DescMethodBiDiStreaming,
   DescMethodClientStreaming,
   DescMethodServerStreaming,
   DescMethodUnary,
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import { txHeaderFromProto } from "./convert/index.js";
 import { ImmudbError, InvalidArgumentError } from "./errors.js";
-import { ImmuService } from "./gen/schema_pb.js";
+import { EntryTypeAction, ImmuService } from "./gen/schema_pb.js";
 import type { ResolvedOptions } from "./options.js";
 import { SessionManager } from "./session.js";
 import { MemoryStateStore, type StateStore } from "./state/index.js";
@@ -21,7 +23,18 @@ import { GrpcTransport, type RpcOptions } from "./transport/grpc.js";
 import { TrustManager } from "./trust.js";
 import type { CallOptions } from "./types.js";
 import { Verifier } from "./verified.js";
-import { digestFromProto, parseSigningPublicKey, type SigningPublicKey } from "./verify/index.js";
+import {
+  digestFromProto,
+  parseSigningPublicKey,
+  type SigningPublicKey,
+  type TxHeader,
+} from "./verify/index.js";
+
+const EXCLUDE_ALL_ENTRIES = {
+  kvEntriesSpec: { action: EntryTypeAction.EXCLUDE },
+  zEntriesSpec: { action: EntryTypeAction.EXCLUDE },
+  sqlEntriesSpec: { action: EntryTypeAction.EXCLUDE },
+};
 
 /** The shared machinery of one client. */
 export class ClientContext {
@@ -70,9 +83,13 @@ export class ClientContext {
     return `${this.options.host}:${this.options.port}`;
   }
 
-  #rpcOptions(sessionId: string, options: CallOptions | undefined): RpcOptions {
+  #rpcOptions(
+    sessionId: string,
+    options: CallOptions | undefined,
+    extra?: Readonly<Record<string, string>>,
+  ): RpcOptions {
     return {
-      metadata: { sessionid: sessionId },
+      metadata: { ...extra, sessionid: sessionId },
       timeoutMs: options?.timeoutMs ?? this.options.timeoutMs,
       signal: options?.signal,
     };
@@ -118,17 +135,74 @@ export class ClientContext {
     }
   }
 
-  /** Calls a client-streaming RPC within the session. */
+  /** Calls a client-streaming RPC within the session; `metadata` is sent with the session id. */
   async clientStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethodClientStreaming<I, O>,
     inputs: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
     options?: CallOptions,
+    metadata?: Readonly<Record<string, string>>,
   ): Promise<MessageShape<O>> {
     const s = await this.sessions.session();
+    const rpcOptions = this.#rpcOptions(s.id, options);
     try {
-      return await this.transport.clientStream(method, inputs, this.#rpcOptions(s.id, options));
+      return await this.transport.clientStream(
+        method,
+        inputs,
+        metadata ? { ...rpcOptions, metadata: { ...metadata, ...rpcOptions.metadata } } : rpcOptions,
+      );
     } catch (err) {
       if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND") this.sessions.invalidate(s.id);
+      throw err;
+    }
+  }
+
+  /** Calls a bidirectional-streaming RPC within the session. Leaving the loop early cancels the call. */
+  async *bidiStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodBiDiStreaming<I, O>,
+    inputs: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
+    options?: CallOptions,
+  ): AsyncGenerator<MessageShape<O>, void, undefined> {
+    const s = await this.sessions.session();
+    try {
+      yield* this.transport.bidiStream(method, inputs, this.#rpcOptions(s.id, options));
+    } catch (err) {
+      if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND") this.sessions.invalidate(s.id);
+      throw err;
+    }
+  }
+
+  /**
+   * Calls a unary RPC in the given session with extra metadata (e.g. `transactionid`), without the
+   * reopen-and-retry of {@link unary}: interactive SQL transactions live and die with their session, so a lost
+   * session must surface. A `SESSION_NOT_FOUND` failure still makes later calls open a new session.
+   */
+  async pinnedUnary<I extends DescMessage, O extends DescMessage>(
+    sessionId: string,
+    extra: Readonly<Record<string, string>>,
+    method: DescMethodUnary<I, O>,
+    input: MessageInitShape<I>,
+    options?: CallOptions,
+  ): Promise<MessageShape<O>> {
+    try {
+      return await this.transport.unary(method, input, this.#rpcOptions(sessionId, options, extra));
+    } catch (err) {
+      if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND") this.sessions.invalidate(sessionId);
+      throw err;
+    }
+  }
+
+  /** {@link pinnedUnary} for a server-streaming RPC. Leaving the loop early cancels the call. */
+  async *pinnedServerStream<I extends DescMessage, O extends DescMessage>(
+    sessionId: string,
+    extra: Readonly<Record<string, string>>,
+    method: DescMethodServerStreaming<I, O>,
+    input: MessageInitShape<I>,
+    options?: CallOptions,
+  ): AsyncGenerator<MessageShape<O>, void, undefined> {
+    try {
+      yield* this.transport.serverStream(method, input, this.#rpcOptions(sessionId, options, extra));
+    } catch (err) {
+      if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND") this.sessions.invalidate(sessionId);
       throw err;
     }
   }
@@ -162,10 +236,29 @@ export class ClientContext {
           };
         },
         proveConsistent: (lo, hi) => this.verifier.proveConsistent(lo, hi),
+        headers: (from, to) => this.#headers(from, to),
       },
     });
     this.#trust = trust;
     return trust;
+  }
+
+  /** Headers of txs `from..to` (inclusive), read with TxScan without entries; the server's word. */
+  async #headers(from: bigint, to: bigint): Promise<TxHeader[]> {
+    const out: TxHeader[] = [];
+    for (let next = from; next <= to; ) {
+      const limit = to - next + 1n > 2500n ? 2500 : Number(to - next + 1n);
+      const page = await this.unary(ImmuService.method.txScan, {
+        initialTx: next,
+        limit,
+        noWait: true,
+        entriesSpec: EXCLUDE_ALL_ENTRIES,
+      });
+      if (page.txs.length === 0) break;
+      for (const tx of page.txs) if (tx.header) out.push(txHeaderFromProto(tx.header));
+      next += BigInt(page.txs.length);
+    }
+    return out;
   }
 
   /** Closes the session and the connection. Idempotent. */

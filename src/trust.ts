@@ -14,7 +14,7 @@
 import { StateError, VerificationError } from "./errors.js";
 import type { StateStore, TrustedState } from "./state/index.js";
 import type { Digest, SigningPublicKey, TxHeader } from "./verify/index.js";
-import { bytesEqual, verifyStateSignature } from "./verify/index.js";
+import { alh, bytesEqual, verifyStateSignature } from "./verify/index.js";
 
 /** A state a verified call starts from. */
 export interface Snapshot {
@@ -39,6 +39,8 @@ export interface TrustDeps {
   currentState(): Promise<{ txId: bigint; txHash: Digest; signature: Uint8Array | undefined }>;
   /** Proves that `lo` is in the history of `hi` (`lo.txId < hi.txId`); throws VerificationError if not. */
   proveConsistent(lo: ProvenState, hi: ProvenState): Promise<void>;
+  /** The headers of txs `from..to` (inclusive, ascending), as the server reports them; not trusted. */
+  headers(from: bigint, to: bigint): Promise<TxHeader[]>;
 }
 
 /** Trust for one (server, database). */
@@ -111,64 +113,172 @@ export class TrustManager {
    * histories disagree.
    */
   async commit(source: Snapshot, target: ProvenState): Promise<void> {
-    let expected = source.stored;
-    let base: ProvenState = { txId: source.txId, txHash: source.txHash };
     for (let round = 0; ; round++) {
       const current = await this.stored();
-      if (!sameState(current, expected)) {
+      if (!sameState(current, source.stored)) {
         if (!current) throw new StateError("the trusted state disappeared from the state store");
-        await this.#reconcile(target, current);
-        if (target.txId <= current.txId) return; // target is in current's past: nothing to store
-        expected = current;
-        base = current;
-      }
-      if (target.txId < base.txId) return; // a read of an older tx, proven against `base`
-      if (target.txId === base.txId) {
-        if (!bytesEqual(target.txHash, base.txHash)) {
-          throw new VerificationError("dual-proof", `two different states for tx ${target.txId}`);
+        // The trusted state moved since this call started (another call or process advanced it).
+        if (source.stored && target.txId === source.txId && bytesEqual(target.txHash, source.txHash)) {
+          return; // proven against a state that was trusted before: an ancestor of today's by construction
         }
-        if (expected) return; // already trusted
+        if (target.txId === current.txId) {
+          if (!bytesEqual(target.txHash, current.txHash)) throw forked(target.txId);
+          return;
+        }
+        if (isChild(target, current)) {
+          if (await this.#store.compareAndSet(current, this.#toTrusted(target))) return;
+          continue;
+        }
+        return this.#reconcileBatched(target);
       }
-      const next: TrustedState = {
-        serverUuid: this.#serverUuid,
-        database: this.#database,
-        txId: target.txId,
-        txHash: target.txHash,
-        ...(target.signature ? { signature: target.signature } : {}),
-      };
-      if (await this.#store.compareAndSet(expected, next)) return;
+      // Unchanged since the snapshot: the proof of `target` from `source` is all it takes.
+      if (target.txId < source.txId) return; // a read of an older tx, proven against the snapshot
+      if (target.txId === source.txId) {
+        if (!bytesEqual(target.txHash, source.txHash)) throw forked(target.txId);
+        if (source.stored) return; // already trusted
+      }
+      if (await this.#store.compareAndSet(source.stored, this.#toTrusted(target))) return;
       if (round > 1000) throw new StateError("could not store the trusted state: too much contention");
     }
   }
 
-  /** Proves `target` and `current` lie on one history. */
-  async #reconcile(target: ProvenState, current: TrustedState): Promise<void> {
-    if (target.txId === current.txId) {
-      if (!bytesEqual(target.txHash, current.txHash)) {
-        throw new VerificationError(
-          "dual-proof",
-          `the server showed two different histories: tx ${target.txId} has two different hashes`,
-        );
+  #toTrusted(target: ProvenState): TrustedState {
+    return {
+      serverUuid: this.#serverUuid,
+      database: this.#database,
+      txId: target.txId,
+      txHash: target.txHash,
+      ...(target.signature ? { signature: target.signature } : {}),
+    };
+  }
+
+  /**
+   * Proves `target` consistent with the trusted state, batching concurrent requests: one scan of the tx headers
+   * between the lowest and the highest state checks them all, by recomputing the Alh chain (each header's
+   * `prevAlh` must be the Alh of the one before, and every state must appear in the chain). Then the newest
+   * state is stored. When the batch does not check out, each state is reconciled on its own with a dual proof,
+   * so only the states that really disagree are rejected.
+   */
+  #reconcileBatched(target: ProvenState): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ target, resolve, reject });
+      if (!this.#draining) void this.#drain();
+    });
+  }
+
+  readonly #queue: { target: ProvenState; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #draining = false;
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0);
+        try {
+          await this.#reconcileAll(batch);
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
       }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #reconcileAll(batch: { target: ProvenState; resolve: () => void; reject: (err: unknown) => void }[]) {
+    for (let round = 0; round < 100; round++) {
+      const current = await this.stored();
+      if (!current) throw new StateError("the trusted state disappeared from the state store");
+      let accepted = batch;
+      if (
+        !(await this.#chainChecks(
+          current,
+          batch.map((b) => b.target),
+        ))
+      ) {
+        // Find out which states disagree, one dual proof each.
+        accepted = [];
+        for (const b of batch) {
+          try {
+            await this.#reconcilePair(b.target, current);
+            accepted.push(b);
+          } catch (err) {
+            b.reject(err);
+          }
+        }
+      }
+      let newest: ProvenState | undefined;
+      for (const b of accepted) if (b.target.txId > (newest?.txId ?? current.txId)) newest = b.target;
+      if (newest && !(await this.#store.compareAndSet(current, this.#toTrusted(newest)))) {
+        batch = accepted;
+        continue; // another process moved the state: check again against the new one
+      }
+      for (const b of accepted) b.resolve();
+      return;
+    }
+    throw new StateError("could not store the trusted state: too much contention");
+  }
+
+  /** One header scan from the lowest to the highest state; true if all of them lie on its Alh chain. */
+  async #chainChecks(current: TrustedState, targets: readonly ProvenState[]): Promise<boolean> {
+    const points: ProvenState[] = [{ txId: current.txId, txHash: current.txHash }, ...targets];
+    let lo = points[0]!;
+    let hi = points[0]!;
+    for (const p of points) {
+      if (p.txId < lo.txId) lo = p;
+      if (p.txId > hi.txId) hi = p;
+    }
+    if (hi.txId - lo.txId > MAX_CHAIN_SCAN) return false;
+    const chain = new Map<bigint, Digest>([[lo.txId, lo.txHash]]);
+    if (hi.txId > lo.txId) {
+      const headers = await this.#deps.headers(lo.txId + 1n, hi.txId);
+      let prevId = lo.txId;
+      let prevAlh = lo.txHash;
+      for (const h of headers) {
+        if (h.id !== prevId + 1n || !bytesEqual(h.prevAlh, prevAlh)) return false;
+        prevId = h.id;
+        prevAlh = alh(h);
+        chain.set(h.id, prevAlh);
+      }
+      if (prevId !== hi.txId) return false;
+    }
+    return points.every((p) => {
+      const a = chain.get(p.txId);
+      return a !== undefined && bytesEqual(a, p.txHash);
+    });
+  }
+
+  /** Proves `target` and `current` lie on one history, with a dual proof between them. */
+  async #reconcilePair(target: ProvenState, current: TrustedState): Promise<void> {
+    if (target.txId === current.txId) {
+      if (!bytesEqual(target.txHash, current.txHash)) throw forked(target.txId);
       return;
     }
     const cur: ProvenState = { txId: current.txId, txHash: current.txHash };
-    if (target.txId > current.txId) {
-      // Adjacent and chained by the header's prevAlh: no RPC needed.
-      const h = target.header;
-      if (
-        h &&
-        h.id === target.txId &&
-        target.txId === current.txId + 1n &&
-        bytesEqual(h.prevAlh, current.txHash)
-      ) {
-        return;
-      }
-      await this.#deps.proveConsistent(cur, target);
-    } else {
-      await this.#deps.proveConsistent(target, cur);
-    }
+    if (target.txId > current.txId) await this.#deps.proveConsistent(cur, target);
+    else await this.#deps.proveConsistent(target, cur);
   }
+}
+
+/** Largest gap between states that one header scan reconciles; beyond it, dual proofs are cheaper. */
+const MAX_CHAIN_SCAN = 10_000n;
+
+function forked(txId: bigint): VerificationError {
+  return new VerificationError(
+    "dual-proof",
+    `the server showed two different histories: tx ${txId} has two different hashes`,
+  );
+}
+
+/** `target` is the transaction right after `current`, chained to it by its header's `prevAlh`. */
+function isChild(target: ProvenState, current: TrustedState): boolean {
+  const h = target.header;
+  return (
+    h !== undefined &&
+    h.id === target.txId &&
+    target.txId === current.txId + 1n &&
+    bytesEqual(h.prevAlh, current.txHash)
+  );
 }
 
 function sameState(a: TrustedState | undefined, b: TrustedState | undefined): boolean {
