@@ -171,6 +171,28 @@ export class AbortError extends ImmudbError {
   }
 }
 
+/**
+ * A write failed in a way that leaves its outcome unknown: the request may have reached the server and been
+ * committed (or not) before the connection broke, the deadline passed or the call was cancelled. The library
+ * never retries such a write. `cause` is the original {@link ConnectionError}, {@link TimeoutError} or
+ * {@link AbortError}. Read the data back (or use a precondition) before writing again.
+ */
+export class UnknownOutcomeError extends ImmudbError {
+  /** The RPC whose outcome is unknown, e.g. `immudb.schema.ImmuService/Set`. */
+  readonly rpc: string;
+  constructor(rpc: string, cause: ImmudbError) {
+    super(
+      "UNKNOWN_OUTCOME",
+      `${rpc}: the outcome of the write is unknown (it may have been committed): ${cause.message}`,
+      {
+        cause,
+      },
+    );
+    this.name = "UnknownOutcomeError";
+    this.rpc = rpc;
+  }
+}
+
 /** All error classes, for `err instanceof errors.X` checks. */
 export const errors = {
   ImmudbError,
@@ -182,4 +204,5 @@ export const errors = {
   StateError,
   TimeoutError,
   AbortError,
+  UnknownOutcomeError,
 } as const;

@@ -20,6 +20,7 @@ export {
   ServerError,
   StateError,
   TimeoutError,
+  UnknownOutcomeError,
   VerificationError,
 } from "./errors.js";
 export type { ClientOptions, Logger, TlsOptions } from "./options.js";

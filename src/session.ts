@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { ConnectionError, type ImmudbError } from "./errors.js";
+import type { Authenticator, Credentials } from "./auth.js";
+import { ConnectionError, ImmudbError } from "./errors.js";
 import { ImmuService } from "./gen/schema_pb.js";
 import type { ResolvedOptions } from "./options.js";
 import type { GrpcTransport } from "./transport/grpc.js";
@@ -20,8 +21,9 @@ export interface SessionInfo {
 
 const encoder = new TextEncoder();
 
-/** Owns the session of one client. */
-export class SessionManager {
+/** Owns the session of one client (`auth: "session"`, the default). */
+export class SessionManager implements Authenticator {
+  readonly mode = "session" as const;
   readonly #transport: GrpcTransport;
   readonly #options: ResolvedOptions;
   readonly #password: Uint8Array;
@@ -58,6 +60,17 @@ export class SessionManager {
     return this.#current;
   }
 
+  /** The session as call credentials (`sessionid` metadata). */
+  async credentials(): Promise<Credentials> {
+    const s = await this.session();
+    return { metadata: { sessionid: s.id }, serverUuid: s.serverUuid, database: s.database, key: s.id };
+  }
+
+  /** "session not found" (unary) or "no session found" (streams): the server lost the session. */
+  isLost(err: unknown): boolean {
+    return err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND";
+  }
+
   async #open(): Promise<SessionInfo> {
     const database = this.#database;
     const res = await this.#transport.unary(
@@ -88,7 +101,7 @@ export class SessionManager {
   }
 
   /** Switches the database for the following sessions, closing the current one. */
-  async switchDatabase(database: string): Promise<SessionInfo> {
+  async switchDatabase(database: string): Promise<Credentials> {
     const previous = this.#current;
     this.#current = undefined;
     this.#database = database;
@@ -96,7 +109,7 @@ export class SessionManager {
       const s = await previous.catch(() => undefined);
       if (s) await this.#closeRemote(s);
     }
-    return this.session();
+    return this.credentials();
   }
 
   #startHeartbeat(): void {

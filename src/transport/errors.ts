@@ -30,8 +30,9 @@ interface GrpcLikeError {
 /**
  * Turns an error from grpc-js into an {@link ImmudbError}.
  * @param aborted - whether the caller cancelled the call through its signal.
+ * @param tls - whether the connection uses TLS (to word connection failures).
  */
-export function mapGrpcError(err: unknown, rpc: string, aborted: boolean): ImmudbError {
+export function mapGrpcError(err: unknown, rpc: string, aborted: boolean, tls = false): ImmudbError {
   const e = (err ?? {}) as GrpcLikeError;
   const grpcCode = typeof e.code === "number" ? e.code : GrpcStatus.UNKNOWN;
   const message = e.details ?? e.message ?? String(err);
@@ -42,7 +43,7 @@ export function mapGrpcError(err: unknown, rpc: string, aborted: boolean): Immud
     return new TimeoutError(`${rpc}: deadline exceeded`, { cause: err });
   }
   if (grpcCode === GrpcStatus.UNAVAILABLE) {
-    return new ConnectionError(`${rpc}: server unavailable: ${message}`, { cause: err });
+    return new ConnectionError(`${rpc}: ${describeUnavailable(message, tls)}`, { cause: err });
   }
   const details: ServerErrorDetails = { rpc, grpcCode, message, ...readStatusDetails(e.metadata) };
   const serverCode = details.serverCode;
@@ -63,17 +64,55 @@ export function mapGrpcError(err: unknown, rpc: string, aborted: boolean): Immud
     grpcCode === GrpcStatus.PERMISSION_DENIED ||
     grpcCode === GrpcStatus.UNAUTHENTICATED ||
     message === "permission denied" ||
-    message.includes("does not have permission")
+    message.includes("does not have permission") ||
+    // Admin RPCs of non-admin users: "you do not have permission on this database", "the database 'x' does not
+    // exist or you do not have admin permission on this database", "user is not system admin nor admin in any
+    // of the databases".
+    message.includes("do not have permission") ||
+    message.includes("do not have admin permission") ||
+    message.startsWith("user is not system admin nor admin")
   ) {
     return new AuthenticationError(`${rpc}: ${message}`, { cause: err, details, code: "PERMISSION_DENIED" });
   }
   return new ServerError(classify(grpcCode, serverCode, message), details, { cause: err });
 }
 
+/**
+ * Words an UNAVAILABLE status. grpc-js reports a failed connection as "No connection established. Last error:
+ * <error>. Resolution note: <note>"; TLS failures and a plaintext client talking to a TLS server are called out.
+ */
+function describeUnavailable(message: string, tls: boolean): string {
+  const m = /^No connection established\. Last error: ([\s\S]*?)\.?\s*Resolution note:[\s\S]*$/.exec(message);
+  if (!m) return `server unavailable: ${message}`;
+  const last = (m[1] ?? "").replace(/^Error(?: \[[A-Z_]+\])?: /, "").trim();
+  if (tls) {
+    if (/wrong version number|packet length too long|unknown protocol/i.test(last)) {
+      return `TLS handshake failed (${last}): the server does not seem to speak TLS; there is no fallback to plaintext`;
+    }
+    if (
+      /certificate|CERT_|altname|SSL|TLS|alert|handshake|self[- ]signed|issuer|secure TLS connection/i.test(
+        last,
+      )
+    ) {
+      return `TLS handshake failed: ${last}`;
+    }
+  } else if (/^Failed to connect/.test(last)) {
+    return `server unavailable: the connection closed before the HTTP/2 handshake completed (${last}); if the server uses TLS, set the tls option`;
+  }
+  return `server unavailable: ${last}`;
+}
+
 function classify(grpcCode: number, serverCode: string | undefined, message: string): ServerErrorCode {
   if (message.includes("key not found")) return "KEY_NOT_FOUND";
   if (message === "tx not found") return "TX_NOT_FOUND";
-  if (grpcCode === GrpcStatus.NOT_FOUND || serverCode === "3F000" || message === "database does not exist") {
+  if (
+    // NOT_FOUND is also immudb's code for an unknown user ("user x not found").
+    (grpcCode === GrpcStatus.NOT_FOUND && !message.startsWith("user ")) ||
+    serverCode === "3F000" ||
+    // "database does not exist", "database does not exist: while opening database 'x'", "database x does not exist"
+    message.startsWith("database does not exist") ||
+    /^database \S+ does not exist$/.test(message)
+  ) {
     return "DATABASE_NOT_FOUND";
   }
   if (grpcCode === GrpcStatus.FAILED_PRECONDITION || serverCode === "23000") return "PRECONDITION_FAILED";

@@ -10,6 +10,7 @@ import { once } from "node:events";
 import {
   create,
   type DescMessage,
+  type DescMethodBiDiStreaming,
   type DescMethodClientStreaming,
   type DescMethodServerStreaming,
   type DescMethodUnary,
@@ -19,20 +20,34 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { AbortError } from "../errors.js";
+import { AbortError, type ImmudbError, InvalidArgumentError } from "../errors.js";
 import { mapGrpcError } from "./errors.js";
 
-/** TLS settings of a connection. Any field set (or `true`) turns TLS on; there is no fallback to plaintext. */
+/**
+ * TLS settings of a connection. Any object (even `{}`) turns TLS on; a TLS failure is a `ConnectionError`, and
+ * there is never a fallback to plaintext.
+ *
+ * The server certificate is checked against the CAs (`ca`, else Node's bundled root store) and against the
+ * host name (`servername`, else the `host` option: a certificate for an IP address needs that IP in its
+ * subjectAltName). Connecting by IP address makes Node print a one-time DEP0123 warning (an IP address cannot be
+ * sent as SNI); set `servername` to a DNS name in the certificate to avoid it.
+ */
 export interface TlsOptions {
   /** PEM CA certificate(s) to trust instead of the system store. */
   readonly ca?: string | Uint8Array;
-  /** PEM client certificate, for mTLS. */
+  /**
+   * PEM client certificate (chain), for mTLS; needs `key`. An immudb server started with `--mtls --clientcas`
+   * checks a client certificate if one is sent but does not require one.
+   */
   readonly cert?: string | Uint8Array;
-  /** PEM client private key, for mTLS. */
+  /** PEM private key of `cert` (unencrypted), for mTLS; needs `cert`. */
   readonly key?: string | Uint8Array;
   /** Name to check the server certificate against (and to send as SNI), when it differs from the host. */
   readonly servername?: string;
-  /** Set to false to accept any server certificate. Insecure; for tests only. Default true. */
+  /**
+   * Set to false to accept any server certificate (no chain, expiry or name check): encrypted but not
+   * authenticated, so open to a man in the middle. For tests only. Default true.
+   */
   readonly rejectUnauthorized?: boolean;
 }
 
@@ -71,34 +86,86 @@ type AnyMethod = { readonly name: string; readonly parent: { readonly typeName: 
   readonly output: DescMessage;
 };
 
+/** Errors of calls that failed before any byte of the request left the client (see {@link failedBeforeSending}). */
+const unsent = new WeakSet<object>();
+
+/**
+ * Whether `err`, as thrown by a {@link GrpcTransport} call, is known to have failed before any byte of the request
+ * was sent: no HTTP/2 stream was ever created for the call (no connection could be established, the deadline
+ * passed while connecting, the signal was aborted before the call). Such a call cannot have had any effect.
+ * `false` means "may have been sent": a server can have received and executed the request (a write's outcome is
+ * then unknown).
+ */
+export function failedBeforeSending(err: unknown): boolean {
+  return typeof err === "object" && err !== null && unsent.has(err);
+}
+
 /** A gRPC connection to one immudb server. Lazily connects; reconnects by itself after a broken connection. */
 export class GrpcTransport {
   readonly #client: grpc.Client;
   readonly #codecs = new Map<AnyMethod, Codec>();
+  readonly #tls: boolean;
+  /** The channel's target as grpc-js reports it, which is also a call's peer until it gets an HTTP/2 stream. */
+  readonly #target: string;
   #closed = false;
 
   constructor(options: TransportOptions) {
     const channelOptions: grpc.ChannelOptions = {
       "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
       "grpc.max_send_message_length": options.maxSendMessageBytes,
-      // immudb enforces gRPC-Go's default ping policy: no HTTP/2 keepalive pings (sessions use the KeepAlive RPC).
+      // No transparent retries inside grpc-js: retries are decided per RPC by the client (src/retry.ts).
       "grpc.enable_retries": 0,
+      // grpc-js' default caps reconnection backoff at 120 s: a server back after a long outage would stay
+      // unreachable for up to two minutes. Calls fail fast (UNAVAILABLE) meanwhile; they do not wait for it.
+      "grpc.max_reconnect_backoff_ms": 10_000,
+      // immudb enforces gRPC-Go's default ping policy: no HTTP/2 keepalive pings (sessions use the KeepAlive RPC).
     };
     let creds: grpc.ChannelCredentials;
     if (options.tls) {
       const t = options.tls;
-      creds = grpc.credentials.createSsl(
-        toBuffer(t.ca),
-        toBuffer(t.key),
-        toBuffer(t.cert),
-        t.rejectUnauthorized === false ? { checkServerIdentity: () => undefined } : {},
-      );
+      if ((t.cert === undefined) !== (t.key === undefined)) {
+        throw new InvalidArgumentError("tls.cert and tls.key must be given together (mTLS)");
+      }
+      try {
+        creds = grpc.credentials.createSsl(
+          toBuffer(t.ca),
+          toBuffer(t.key),
+          toBuffer(t.cert),
+          t.rejectUnauthorized === false
+            ? { rejectUnauthorized: false, checkServerIdentity: () => undefined }
+            : {},
+        );
+      } catch (err) {
+        // Bad PEM (or a key that does not match the certificate); never echo the key material.
+        throw new InvalidArgumentError(`tls: invalid ca, cert or key: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
       if (t.servername) channelOptions["grpc.ssl_target_name_override"] = t.servername;
       if (t.servername) channelOptions["grpc.default_authority"] = t.servername;
     } else {
       creds = grpc.credentials.createInsecure();
     }
+    this.#tls = options.tls !== undefined;
     this.#client = new grpc.Client(options.address, creds, channelOptions);
+    this.#target = this.#client.getChannel().getTarget();
+  }
+
+  /** Maps a grpc-js failure and records whether the call ever got an HTTP/2 stream. */
+  #fail(err: unknown, rpc: string, aborted: boolean, call: { getPeer(): string } | undefined): ImmudbError {
+    const mapped = mapGrpcError(err, rpc, aborted, this.#tls);
+    // grpc-js reports the channel target as the peer until a stream exists on a connection ("unknown" before the
+    // call object is set up): then nothing of this call was written to any socket.
+    const peer = call?.getPeer();
+    if (peer === undefined || peer === this.#target || peer === "unknown") unsent.add(mapped);
+    return mapped;
+  }
+
+  /** An AbortError for a call whose signal was aborted before it started (so nothing was sent). */
+  #abortedBeforeSending(rpc: string, signal: AbortSignal): AbortError {
+    const err = new AbortError(`${rpc}: aborted before it was sent`, { cause: signal.reason });
+    unsent.add(err);
+    return err;
   }
 
   /** Whether {@link close} was called. */
@@ -135,11 +202,11 @@ export class GrpcTransport {
     const rpc = codec.path.slice(1);
     return new Promise<MessageShape<O>>((resolve, reject) => {
       if (options.signal?.aborted) {
-        reject(new AbortError(`${rpc}: aborted before it was sent`, { cause: options.signal.reason }));
+        reject(this.#abortedBeforeSending(rpc, options.signal));
         return;
       }
       let aborted = false;
-      const call = this.#client.makeUnaryRequest(
+      const call: grpc.ClientUnaryCall = this.#client.makeUnaryRequest(
         codec.path,
         codec.serialize,
         codec.deserialize,
@@ -148,7 +215,7 @@ export class GrpcTransport {
         callOptions(options.timeoutMs),
         (err, value) => {
           options.signal?.removeEventListener("abort", onAbort);
-          if (err) reject(mapGrpcError(err, rpc, aborted));
+          if (err) reject(this.#fail(err, rpc, aborted, call));
           else resolve(value as MessageShape<O>);
         },
       );
@@ -175,7 +242,7 @@ export class GrpcTransport {
   ): AsyncGenerator<MessageShape<O>, void, undefined> {
     const codec = this.#codec(method);
     const rpc = codec.path.slice(1);
-    if (options.signal?.aborted) throw new AbortError(`${rpc}: aborted before it was sent`);
+    if (options.signal?.aborted) throw this.#abortedBeforeSending(rpc, options.signal);
     const call = this.#client.makeServerStreamRequest(
       codec.path,
       codec.serialize,
@@ -200,7 +267,7 @@ export class GrpcTransport {
       done = true;
     } catch (err) {
       done = true;
-      throw mapGrpcError(err, rpc, aborted);
+      throw this.#fail(err, rpc, aborted, call);
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       if (!done) call.cancel();
@@ -215,9 +282,7 @@ export class GrpcTransport {
   ): Promise<MessageShape<O>> {
     const codec = this.#codec(method);
     const rpc = codec.path.slice(1);
-    if (options.signal?.aborted) {
-      return Promise.reject(new AbortError(`${rpc}: aborted before it was sent`));
-    }
+    if (options.signal?.aborted) return Promise.reject(this.#abortedBeforeSending(rpc, options.signal));
     let aborted = false;
     let settled = false;
     let call: grpc.ClientWritableStream<unknown> | undefined;
@@ -235,7 +300,7 @@ export class GrpcTransport {
         (err, value) => {
           settled = true;
           options.signal?.removeEventListener("abort", onAbort);
-          if (err) reject(mapGrpcError(err, rpc, aborted));
+          if (err) reject(this.#fail(err, rpc, aborted, call));
           else resolve(value as MessageShape<O>);
         },
       );
@@ -260,6 +325,71 @@ export class GrpcTransport {
       }
     };
     return Promise.all([result, pump()]).then(([value]) => value);
+  }
+
+  /**
+   * Calls a bidirectional-streaming RPC. The returned iterable starts the call when iterated: it sends every input
+   * message (respecting back-pressure, then half-closing) while it yields the responses, so `inputs` may wait for
+   * responses already read (request/response pipelines). Leaving the loop early (break, throw) cancels the call;
+   * so does a failing input iterable, whose error is then thrown.
+   */
+  async *bidiStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodBiDiStreaming<I, O>,
+    inputs: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
+    options: RpcOptions = {},
+  ): AsyncGenerator<MessageShape<O>, void, undefined> {
+    const codec = this.#codec(method);
+    const rpc = codec.path.slice(1);
+    if (options.signal?.aborted) throw this.#abortedBeforeSending(rpc, options.signal);
+    const call: grpc.ClientDuplexStream<unknown, unknown> = this.#client.makeBidiStreamRequest(
+      codec.path,
+      codec.serialize,
+      codec.deserialize,
+      toMetadata(options.metadata),
+      callOptions(options.timeoutMs),
+    );
+    let aborted = false;
+    let done = false;
+    let inputFailure: { readonly error: unknown } | undefined;
+    const onAbort = () => {
+      aborted = true;
+      call.cancel();
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.onHeader) {
+      const onHeader = options.onHeader;
+      call.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
+    }
+    const ended = new Promise<void>((resolve) => call.once("status", () => resolve()));
+    const pump = async () => {
+      try {
+        for await (const msg of inputs) {
+          if (done) return;
+          if (!call.write(msg)) await Promise.race([once(call, "drain").catch(() => undefined), ended]);
+        }
+        if (!done) call.end();
+      } catch (err) {
+        // The input iterable failed: cancel the call so the server stops, and report the input's error.
+        inputFailure = { error: err };
+        call.cancel();
+      }
+    };
+    void pump();
+    try {
+      for await (const message of call) yield message as MessageShape<O>;
+      done = true;
+    } catch (err) {
+      done = true;
+      if (inputFailure) throw inputFailure.error;
+      throw this.#fail(err, rpc, aborted, call);
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (!done) {
+        done = true;
+        call.cancel();
+      }
+    }
+    if (inputFailure) throw inputFailure.error;
   }
 
   /** Closes the connection. Calls still running fail with a connection error. Idempotent. */

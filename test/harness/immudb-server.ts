@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ImmuService } from "../../src/gen/schema_pb.js";
-import { GrpcTransport } from "../../src/transport/grpc.js";
+import { GrpcTransport, type TlsOptions } from "../../src/transport/grpc.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -43,6 +43,11 @@ export interface StartOptions {
   readonly args?: readonly string[];
   /** Path to the binary; otherwise {@link immudbBinary}. */
   readonly binary?: string;
+  /**
+   * TLS settings the startup health check connects with, for a server started with `--certificate`/`--pkey`
+   * in `args` (the check is plaintext otherwise).
+   */
+  readonly tls?: TlsOptions;
 }
 
 /** A running immudb server. */
@@ -107,7 +112,7 @@ export async function startImmudb(options: StartOptions = {}): Promise<ImmudbSer
     const port = options.port ?? (await freePort());
     const child = spawnServer(binary, [...args, "--port", String(port)], work, logFile);
     try {
-      await waitHealthy(child, port, logFile);
+      await waitHealthy(child, port, logFile, options.tls);
     } catch (err) {
       await terminate(child, "SIGKILL");
       const log = existsSync(logFile) ? readFileSync(logFile, "utf8") : "";
@@ -156,9 +161,15 @@ function spawnServer(binary: string, args: string[], home: string, logFile: stri
   return child;
 }
 
-async function waitHealthy(child: ChildProcess, port: number, logFile: string): Promise<void> {
+async function waitHealthy(
+  child: ChildProcess,
+  port: number,
+  logFile: string,
+  tls: TlsOptions | undefined,
+): Promise<void> {
   const transport = new GrpcTransport({
     address: `127.0.0.1:${port}`,
+    tls,
     maxReceiveMessageBytes: 4 << 20,
     maxSendMessageBytes: 4 << 20,
   });
