@@ -162,7 +162,11 @@ export class TrustManager {
   #reconcileBatched(target: ProvenState): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ target, resolve, reject });
-      if (!this.#draining) void this.#drain();
+      if (!this.#draining) {
+        this.#draining = true;
+        // Let results arriving in the same turn join the batch.
+        setImmediate(() => void this.#drain());
+      }
     });
   }
 
@@ -170,7 +174,6 @@ export class TrustManager {
   #draining = false;
 
   async #drain(): Promise<void> {
-    this.#draining = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0);
