@@ -9,6 +9,7 @@ import { entryFromProto, txHeaderFromProto } from "./convert/index.js";
 import { InvalidArgumentError, ServerError } from "./errors.js";
 import { ImmuService } from "./gen/schema_pb.js";
 import { toKey, toUint64 } from "./internal/bytes.js";
+import * as admin from "./ops/admin.js";
 import { type EntryInput, keyRequest, toKVs, toPreconditions } from "./ops/args.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import type { SessionInfo } from "./session.js";
@@ -250,6 +251,249 @@ export class ImmudbClient {
   async trustedState(): Promise<TrustedState | undefined> {
     return (await this.#ctx.trust()).stored();
   }
+
+  // ---- databases, users, server ----
+
+  /**
+   * Creates a database (`CreateDatabaseV2`). Needs the system administrator (the built-in `immudb` user).
+   *
+   * @param name - 1 to 128 bytes of lower-case letters, digits and `_` (checked before any RPC).
+   * @param options - `settings` (only the fields set are sent; the server's defaults apply to the others) and
+   *   `ifNotExists` (succeed without changes when the database exists).
+   * @returns the name, the settings in effect and whether the database existed already.
+   * @throws ServerError (`database already exists`) when it exists and `ifNotExists` is not set.
+   * @throws AuthenticationError `PERMISSION_DENIED` for any user but the system administrator.
+   */
+  createDatabase(name: string, options?: admin.CreateDatabaseOptions): Promise<admin.CreateDatabaseResult> {
+    return admin.createDatabase(this.#ctx, name, options);
+  }
+
+  /**
+   * Lists the databases the user has a permission on (all of them for the system administrator), with their
+   * settings, whether they are loaded, disk size, number of transactions, creation time and creator
+   * (`DatabaseListV2`).
+   */
+  listDatabases(options?: CallOptions): Promise<admin.DatabaseInfo[]> {
+    return admin.listDatabases(this.#ctx, options);
+  }
+
+  /** Loads (opens) an unloaded database. Needs `Admin` on it. `defaultdb` and `systemdb` are refused. */
+  loadDatabase(name: string, options?: CallOptions): Promise<void> {
+    return admin.loadDatabase(this.#ctx, name, options);
+  }
+
+  /**
+   * Unloads (closes) a database: every operation on it fails until it is loaded again. Needs `Admin` on it.
+   * `defaultdb` and `systemdb` are refused.
+   */
+  unloadDatabase(name: string, options?: CallOptions): Promise<void> {
+    return admin.unloadDatabase(this.#ctx, name, options);
+  }
+
+  /**
+   * Deletes an unloaded database and its files. Needs `Admin` on it. immudb keeps the name reserved until it
+   * restarts: creating a database with that name fails meanwhile.
+   *
+   * @throws ServerError `DATABASE_NOT_FOUND` when it does not exist; `cannot delete an open database` when it is
+   *   loaded.
+   */
+  deleteDatabase(name: string, options?: CallOptions): Promise<void> {
+    return admin.deleteDatabase(this.#ctx, name, options);
+  }
+
+  /**
+   * Changes settings of a database (`UpdateDatabaseV2`); only the fields set are changed. Needs `Admin` on it.
+   * Settings fixed at creation (`fileSize`, `maxKeyLen`, `maxValueLen`, `maxTxEntries`, `embeddedValues`,
+   * `preallocFiles`, `indexSettings.maxNodeSize`) are rejected by the server with `INVALID_ARGUMENT`.
+   *
+   * @returns the settings now in effect.
+   */
+  updateDatabase(
+    name: string,
+    settings: admin.DatabaseSettings,
+    options?: CallOptions,
+  ): Promise<admin.DatabaseSettings> {
+    return admin.updateDatabase(this.#ctx, name, settings, options);
+  }
+
+  /** The settings of the current database (`GetDatabaseSettingsV2`). */
+  getDatabaseSettings(options?: CallOptions): Promise<admin.DatabaseSettings> {
+    return admin.getDatabaseSettings(this.#ctx, options);
+  }
+
+  /**
+   * Deletes the values committed before the retention period from the value logs (`TruncateDatabase`).
+   * Transactions, keys and proofs stay; reading a truncated value fails. The cut-off is rounded down to the start
+   * of its day, and the server refuses when no transaction is older than it (`retention period has not been
+   * reached`). Needs `Admin` on the database; `defaultdb` and `systemdb` are refused.
+   *
+   * @param options - `retentionPeriodMs`: at least 24 hours (86 400 000 ms).
+   */
+  truncateDatabase(name: string, options: admin.TruncateDatabaseOptions): Promise<void> {
+    return admin.truncateDatabase(this.#ctx, name, options);
+  }
+
+  /**
+   * Switches this client to another database. The session is reopened on `name`; verified operations then use
+   * the trusted state of that database (each database of a server has its own). On failure the client stays on
+   * its current database.
+   *
+   * Do not run other calls on this client while it switches; to work on several databases at once, use one
+   * client per database.
+   *
+   * @throws ServerError `DATABASE_NOT_FOUND` for an unknown database, `already closed` for an unloaded one.
+   * @throws AuthenticationError `PERMISSION_DENIED` when the user has no permission on it.
+   */
+  useDatabase(name: string, options?: CallOptions): Promise<void> {
+    return admin.useDatabase(this.#ctx, name, options);
+  }
+
+  /** Requests in progress on the current database and when the last one completed (`DatabaseHealth`). */
+  databaseHealth(options?: CallOptions): Promise<admin.DatabaseHealth> {
+    return admin.databaseHealth(this.#ctx, options);
+  }
+
+  /** Flushes the index of the current database to disk (`FlushIndex`). Needs `Admin`. */
+  flushIndex(options?: admin.FlushIndexOptions): Promise<void> {
+    return admin.flushIndex(this.#ctx, options);
+  }
+
+  /**
+   * Compacts the index of the current database (`CompactIndex`). Needs `Admin`. Fails with
+   * `tbtree: compaction threshold not yet reached` until `indexSettings.compactionThld` entries were updated.
+   */
+  compactIndex(options?: CallOptions): Promise<void> {
+    return admin.compactIndex(this.#ctx, options);
+  }
+
+  /**
+   * The names of the databases the user has a permission on (`DatabaseList`).
+   *
+   * @deprecated Use {@link listDatabases}. Kept for parity with immudb-py's `databaseList`, and for servers
+   *   older than 1.2.3.
+   */
+  databaseList(options?: CallOptions): Promise<string[]> {
+    return admin.databaseListV1(this.#ctx, options);
+  }
+
+  /**
+   * Creates a database with default settings (`CreateDatabase`).
+   *
+   * @deprecated Use {@link createDatabase}. Kept for parity with immudb-py's `createDatabase`/`databaseCreate`,
+   *   and for servers older than 1.2.3.
+   */
+  databaseCreate(name: string, options?: CallOptions): Promise<void> {
+    return admin.createDatabaseV1(this.#ctx, name, options);
+  }
+
+  /**
+   * Creates a user with a permission on one database. Needs the system administrator or `Admin` on that
+   * database. The password is never included in errors.
+   *
+   * @param user - letters, digits and `_`, at most 63 characters.
+   * @param permission - `Permission.Read`, `Permission.ReadWrite` or `Permission.Admin`.
+   * @throws ServerError `user already exists`.
+   */
+  createUser(
+    user: string,
+    password: string | Uint8Array,
+    permission: admin.Permission,
+    database: string,
+    options?: CallOptions,
+  ): Promise<void> {
+    return admin.createUser(this.#ctx, user, password, permission, database, options);
+  }
+
+  /**
+   * Lists users with their permissions and SQL privileges: every user for the system administrator, the users
+   * of the current database for its `Admin`, only oneself otherwise.
+   */
+  listUsers(options?: CallOptions): Promise<admin.User[]> {
+    return admin.listUsers(this.#ctx, options);
+  }
+
+  /**
+   * Changes a user's password and closes that user's sessions. Needs the system administrator, or `Admin` on a
+   * database for users that admin created; other users cannot change even their own password.
+   *
+   * immudb checks `oldPassword` only when changing the `immudb` user's password; for any other user it is
+   * ignored. Passwords are never included in errors.
+   */
+  changePassword(
+    user: string,
+    oldPassword: string | Uint8Array,
+    newPassword: string | Uint8Array,
+    options?: CallOptions,
+  ): Promise<void> {
+    return admin.changePassword(this.#ctx, user, oldPassword, newPassword, options);
+  }
+
+  /**
+   * Gives a user a permission on a database, replacing the one it had there, and closes that user's sessions
+   * (its clients reopen them transparently on their next call).
+   *
+   * immudb also resets the user's SQL privileges to the defaults of this permission on this database, dropping
+   * the privileges it had on other databases.
+   */
+  grantPermission(
+    user: string,
+    database: string,
+    permission: admin.Permission,
+    options?: CallOptions,
+  ): Promise<void> {
+    return admin.changePermission(this.#ctx, "grant", user, database, permission, options);
+  }
+
+  /**
+   * Removes a user's permission on a database (whatever it is: `permission` must be a valid value but is not
+   * compared) and closes that user's sessions. immudb resets the user's SQL privileges as for
+   * {@link grantPermission}.
+   */
+  revokePermission(
+    user: string,
+    database: string,
+    permission: admin.Permission,
+    options?: CallOptions,
+  ): Promise<void> {
+    return admin.changePermission(this.#ctx, "revoke", user, database, permission, options);
+  }
+
+  /**
+   * Grants or revokes SQL privileges of a user on a database (`ChangeSQLPrivileges`, immudb 1.9.4+) and closes
+   * that user's sessions. The user must have a permission on the database.
+   *
+   * @param privileges - `SqlPrivilege` values, e.g. `[SqlPrivilege.Select, SqlPrivilege.Insert]`.
+   */
+  changeSqlPrivileges(
+    user: string,
+    database: string,
+    privileges: readonly admin.SqlPrivilege[],
+    action: "grant" | "revoke",
+    options?: CallOptions,
+  ): Promise<void> {
+    return admin.changeSqlPrivileges(this.#ctx, user, database, privileges, action, options);
+  }
+
+  /**
+   * Activates or deactivates a user and closes that user's sessions: a deactivated user cannot open sessions.
+   * Users cannot change their own status.
+   */
+  setActiveUser(user: string, active: boolean, options?: CallOptions): Promise<void> {
+    return admin.setActiveUser(this.#ctx, user, active, options);
+  }
+
+  /**
+   * Server version, start time, number of databases and transactions, and disk usage (`ServerInfo`, immudb
+   * 1.9.3+ for everything but the version). Needs no session.
+   *
+   * immudb 1.11.1 fails this call (`already closed`) while any database is unloaded, and counts in
+   * `numDatabases` the databases deleted since it started.
+   */
+  serverInfo(options?: CallOptions): Promise<admin.ServerInfo> {
+    return admin.serverInfo(this.#ctx, options);
+  }
+
+  // ---- end of databases, users, server ----
 
   /** Closes the session and the connection. Idempotent; pending calls fail with a `ConnectionError`. */
   close(): Promise<void> {

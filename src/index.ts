@@ -23,6 +23,24 @@ export {
   UnknownOutcomeError,
   VerificationError,
 } from "./errors.js";
+export type {
+  AhtSettings,
+  CreateDatabaseOptions,
+  CreateDatabaseResult,
+  DatabaseHealth,
+  DatabaseInfo,
+  DatabaseSettings,
+  FlushIndexOptions,
+  IndexSettings,
+  ReplicationSettings,
+  ServerInfo,
+  TruncateDatabaseOptions,
+  TruncationSettings,
+  User,
+  UserPermission,
+  UserSqlPrivilege,
+} from "./ops/admin.js";
+export { Permission, SqlPrivilege } from "./ops/admin.js";
 export type { ClientOptions, Logger, TlsOptions } from "./options.js";
 export { DEFAULTS, parseConnectionUrl } from "./options.js";
 export type { SessionInfo } from "./session.js";
