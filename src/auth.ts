@@ -8,6 +8,7 @@ import { AuthenticationError, ConnectionError } from "./errors.js";
 import { ImmuService } from "./gen/schema_pb.js";
 import type { ResolvedOptions } from "./options.js";
 import type { GrpcTransport } from "./transport/grpc.js";
+import type { CallOptions } from "./types.js";
 
 /** How a client authenticates: immudb sessions (default) or legacy `Login` tokens. */
 export type AuthMode = "session" | "token";
@@ -86,8 +87,12 @@ export class TokenManager implements Authenticator {
         new AuthenticationError("not logged in: logout() was called; call login() first"),
       );
     }
+    return this.#credentials(undefined);
+  }
+
+  #credentials(options: CallOptions | undefined): Promise<Credentials> {
     if (!this.#current) {
-      const pending = this.#login(this.#database);
+      const pending = this.#login(this.#database, options);
       this.#current = pending;
       pending.catch(() => {
         if (this.#current === pending) this.#current = undefined;
@@ -96,19 +101,19 @@ export class TokenManager implements Authenticator {
     return this.#current;
   }
 
-  async #login(database: string): Promise<Credentials> {
+  async #login(database: string, options?: CallOptions): Promise<Credentials> {
     let serverUuid = "";
     const onHeader = (h: ReadonlyMap<string, string>) => {
       serverUuid = h.get("immudb-uuid") ?? serverUuid;
     };
-    const timeoutMs = this.#options.timeoutMs;
+    const timeoutMs = options?.timeoutMs ?? this.#options.timeoutMs;
     const res = await this.#transport.unary(
       ImmuService.method.login,
       { user: encoder.encode(this.#options.user), password: this.#password },
-      { timeoutMs, onHeader },
+      { timeoutMs, onHeader, signal: options?.signal },
     );
     if (res.warning.length > 0) this.#options.logger.warn(`immudb-ts: ${decoder.decode(res.warning)}`);
-    const info = await this.#use(res.token, database);
+    const info = await this.#use(res.token, database, options);
     const creds: Credentials = { ...info, serverUuid: info.serverUuid || serverUuid };
     if (this.#closed) {
       await this.#logoutRemote(creds);
@@ -120,14 +125,15 @@ export class TokenManager implements Authenticator {
   }
 
   /** `UseDatabase` with `token`: returns credentials with the new token, bound to `database`. */
-  async #use(token: string, database: string): Promise<Credentials> {
+  async #use(token: string, database: string, options?: CallOptions): Promise<Credentials> {
     let serverUuid = "";
     const res = await this.#transport.unary(
       ImmuService.method.useDatabase,
       { databaseName: database },
       {
         metadata: { authorization: `Bearer ${token}` },
-        timeoutMs: this.#options.timeoutMs,
+        timeoutMs: options?.timeoutMs ?? this.#options.timeoutMs,
+        signal: options?.signal,
         onHeader: (h) => {
           serverUuid = h.get("immudb-uuid") ?? "";
         },
@@ -176,17 +182,18 @@ export class TokenManager implements Authenticator {
   }
 
   /** Logs in again (after {@link logout}, or to get a fresh token). */
-  async login(): Promise<Credentials> {
+  async login(options?: CallOptions): Promise<Credentials> {
+    if (this.#closed) throw new ConnectionError("the client is closed", { code: "CLOSED" });
     this.#loggedOut = false;
     if (this.#info) this.invalidate(this.#info.key);
-    return this.credentials();
+    return this.#credentials(options);
   }
 
   /**
    * `Logout`: the server forgets the user's token keys once its last login is logged out. Later calls fail with
    * an `AuthenticationError` until {@link login}. Rejects if the server refuses the logout.
    */
-  async logout(): Promise<void> {
+  async logout(options?: CallOptions): Promise<void> {
     const current = this.#current;
     this.#current = undefined;
     this.#info = undefined;
@@ -197,7 +204,11 @@ export class TokenManager implements Authenticator {
       await this.#transport.unary(
         ImmuService.method.logout,
         {},
-        { metadata: creds.metadata, timeoutMs: this.#options.timeoutMs },
+        {
+          metadata: creds.metadata,
+          timeoutMs: options?.timeoutMs ?? this.#options.timeoutMs,
+          signal: options?.signal,
+        },
       );
     } catch (err) {
       // A token the server already forgot (restart): there is nothing left to log out.

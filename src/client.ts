@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { AuthMode } from "./auth.js";
 import { ClientContext } from "./context.js";
 import { entryFromProto, txHeaderFromProto } from "./convert/index.js";
 import { InvalidArgumentError, ServerError } from "./errors.js";
@@ -61,7 +62,7 @@ export class ImmudbClient {
   static async connect(options?: string | ClientOptions): Promise<ImmudbClient> {
     const client = new ImmudbClient(resolveOptions(options));
     try {
-      await client.#ctx.sessions.session();
+      await client.#ctx.auth.credentials();
     } catch (err) {
       await client.close();
       throw err;
@@ -76,21 +77,46 @@ export class ImmudbClient {
 
   /** The database this client works on. */
   get database(): string {
-    return this.#ctx.sessions.database;
+    return this.#ctx.auth.database;
   }
 
-  /** The current session (id, server UUID, database), opening one if needed. */
-  session(): Promise<SessionInfo> {
+  /** How this client authenticates: `"session"` (default) or `"token"` (see `ClientOptions.auth`). */
+  get authMode(): AuthMode {
+    return this.#ctx.auth.mode;
+  }
+
+  /**
+   * The current session (id, server UUID, database), opening one if needed.
+   * @throws InvalidArgumentError with `auth: "token"` (no session).
+   */
+  async session(): Promise<SessionInfo> {
     return this.#ctx.sessions.session();
   }
 
-  /** Asks the server whether it is up (no session needed). */
+  /**
+   * Token mode (`auth: "token"`): logs in again (`Login`, then `UseDatabase` on the client's database) with the
+   * client's credentials, e.g. after {@link logout}. `connect` already logs in, and a token the server forgot
+   * or that expired is renewed by itself, so this is rarely needed. immudb-py: `login(user, password, database)`;
+   * here the credentials are the client's own (one identity per client object).
+   * @throws InvalidArgumentError in session mode.
+   */
+  async login(options?: CallOptions): Promise<void> {
+    await this.#ctx.tokens.login(options);
+  }
+
+  /**
+   * Token mode (`auth: "token"`): `Logout`. Later calls reject with an `AuthenticationError` until
+   * {@link login}. `close()` logs out by itself. immudb server note: a user's tokens stay valid until that
+   * user's last login is logged out.
+   * @throws InvalidArgumentError in session mode (sessions end with `close()`).
+   */
+  async logout(options?: CallOptions): Promise<void> {
+    await this.#ctx.tokens.logout(options);
+  }
+
+  /** Asks the server whether it is up (no session or token needed). Retried like every read. */
   async health(options?: CallOptions): Promise<HealthInfo> {
-    const res = await this.#ctx.transport.unary(
-      ImmuService.method.health,
-      {},
-      { timeoutMs: options?.timeoutMs ?? this.#ctx.options.timeoutMs, signal: options?.signal },
-    );
+    const res = await this.#ctx.unauthenticatedUnary(ImmuService.method.health, {}, options);
     return { status: res.status, version: res.version };
   }
 

@@ -13,10 +13,12 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import { type Authenticator, type Credentials, TokenManager } from "./auth.js";
 import { txHeaderFromProto } from "./convert/index.js";
-import { ImmudbError, InvalidArgumentError } from "./errors.js";
+import { ImmudbError, InvalidArgumentError, TimeoutError } from "./errors.js";
 import { EntryTypeAction, ImmuService } from "./gen/schema_pb.js";
 import type { ResolvedOptions } from "./options.js";
+import { backoffDelay, isRetryable, rpcKind, rpcPath, sleep, writeFailure } from "./retry.js";
 import { SessionManager } from "./session.js";
 import { MemoryStateStore, type StateStore } from "./state/index.js";
 import { GrpcTransport, type RpcOptions } from "./transport/grpc.js";
@@ -42,8 +44,8 @@ export class ClientContext {
   readonly options: ResolvedOptions;
   /** The gRPC connection. */
   readonly transport: GrpcTransport;
-  /** The immudb session. */
-  readonly sessions: SessionManager;
+  /** How calls are authenticated: the session manager, or the token manager with `auth: "token"`. */
+  readonly auth: Authenticator;
   /** Where trusted states are kept. */
   readonly store: StateStore;
   /** Verified operations. */
@@ -71,7 +73,10 @@ export class ClientContext {
       maxReceiveMessageBytes: options.maxReceiveMessageBytes,
       maxSendMessageBytes: options.maxSendMessageBytes,
     });
-    this.sessions = new SessionManager(this.transport, options);
+    this.auth =
+      options.auth === "token"
+        ? new TokenManager(this.transport, options)
+        : new SessionManager(this.transport, options);
     this.verifier = new Verifier(
       (method, input, opts) => this.unary(method, input, opts),
       () => this.trust(),
@@ -81,6 +86,81 @@ export class ClientContext {
   /** `host:port` of the server (never includes credentials). */
   get address(): string {
     return `${this.options.host}:${this.options.port}`;
+  }
+
+  /**
+   * The immudb session manager. Only with `auth: "session"` (the default): sessions (and so interactive
+   * transactions) do not exist in token mode, where this throws.
+   */
+  get sessions(): SessionManager {
+    if (this.auth instanceof SessionManager) return this.auth;
+    throw new InvalidArgumentError(
+      'this needs an immudb session: connect with auth: "session" (the default)',
+    );
+  }
+
+  /** The token manager, with `auth: "token"`; throws in session mode. */
+  get tokens(): TokenManager {
+    if (this.auth instanceof TokenManager) return this.auth;
+    throw new InvalidArgumentError('login() and logout() need auth: "token" (this client uses sessions)');
+  }
+
+  /**
+   * Runs one call under the client's policies (see `ClientOptions.retry`): one overall deadline for all
+   * attempts; credentials from {@link auth} (unless `authenticated` is false); credentials the server no longer
+   * accepts (lost session, forgotten or expired token) renewed and the call sent again, once per attempt: immudb
+   * rejects them before running anything; reads (`src/retry.ts`) retried with backoff on transient failures;
+   * writes never retried, and a write that failed after it may have reached the server reported as
+   * `UnknownOutcomeError`.
+   */
+  async #run<T>(
+    method: Pick<DescMethodUnary<DescMessage, DescMessage>, "name" | "parent">,
+    options: CallOptions | undefined,
+    send: (rpc: RpcOptions, creds: Credentials | undefined) => Promise<T>,
+    authenticated = true,
+  ): Promise<T> {
+    const rpc = rpcPath(method);
+    const kind = rpcKind(method);
+    const policy = this.options.retry;
+    const timeoutMs = options?.timeoutMs ?? this.options.timeoutMs;
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
+    let renewed = false;
+    for (let attempt = 1; ; ) {
+      let creds: Credentials | undefined;
+      let sent = false;
+      try {
+        if (authenticated) creds = await this.auth.credentials();
+        const remaining = deadline === undefined ? 0 : deadline - Date.now();
+        if (deadline !== undefined && remaining <= 0) throw new TimeoutError(`${rpc}: deadline exceeded`);
+        sent = true;
+        return await send(
+          { metadata: creds?.metadata, timeoutMs: remaining, signal: options?.signal },
+          creds,
+        );
+      } catch (err) {
+        if (sent && creds && !renewed && this.auth.isLost(err)) {
+          this.options.logger.info(
+            `immudb-ts: the server no longer accepts the ${this.auth.mode}; renewing it`,
+          );
+          this.auth.invalidate(creds.key);
+          renewed = true;
+          continue;
+        }
+        if (kind === "read" && attempt < policy.maxAttempts && isRetryable(err)) {
+          const delay = backoffDelay(attempt, policy, err);
+          if (deadline === undefined || Date.now() + delay < deadline) {
+            this.options.logger.debug(
+              `immudb-ts: ${rpc} failed (${(err as Error).message}); retry ${attempt} in ${delay} ms`,
+            );
+            await sleep(delay, options?.signal, rpc);
+            attempt++;
+            renewed = false;
+            continue;
+          }
+        }
+        throw kind === "write" && sent ? writeFailure(rpc, err) : err;
+      }
+    }
   }
 
   #rpcOptions(
@@ -96,79 +176,111 @@ export class ClientContext {
   }
 
   /**
-   * Calls a unary RPC within the session. When the server no longer knows the session (restart, idle
-   * timeout), the session is reopened and the call sent again once: immudb rejects an unknown session before
-   * running the request, so nothing was executed.
+   * Calls a unary RPC with the client's credentials. When the server no longer accepts them (session lost to a
+   * restart or idle timeout, token forgotten or expired) they are renewed and the call sent again: immudb
+   * rejects them before running the request, so nothing was executed. Reads are retried on transient failures;
+   * a write that may have reached the server before failing rejects with `UnknownOutcomeError` (see `#run`).
    */
-  async unary<I extends DescMessage, O extends DescMessage>(
+  unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethodUnary<I, O>,
     input: MessageInitShape<I>,
     options?: CallOptions,
   ): Promise<MessageShape<O>> {
-    for (let attempt = 0; ; attempt++) {
-      const s = await this.sessions.session();
-      try {
-        return await this.transport.unary(method, input, this.#rpcOptions(s.id, options));
-      } catch (err) {
-        if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND" && attempt === 0) {
-          this.options.logger.info("immudb-ts: the server lost the session; reopening it");
-          this.sessions.invalidate(s.id);
-          continue;
-        }
-        throw err;
-      }
-    }
+    return this.#run(method, options, (rpc) => this.transport.unary(method, input, rpc));
   }
 
-  /** Calls a server-streaming RPC within the session. Leaving the loop early cancels the call. */
+  /** {@link unary} without credentials, for RPCs that need none (`Health`). Same retry policy. */
+  unauthenticatedUnary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethodUnary<I, O>,
+    input: MessageInitShape<I>,
+    options?: CallOptions,
+  ): Promise<MessageShape<O>> {
+    return this.#run(method, options, (rpc) => this.transport.unary(method, input, rpc), false);
+  }
+
+  /**
+   * Calls a server-streaming RPC with the client's credentials. Leaving the loop early cancels the call. Until
+   * the first message arrives, the policies of {@link unary} apply (renewed credentials, retried reads); a
+   * failure after it is thrown as is.
+   */
   async *serverStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethodServerStreaming<I, O>,
     input: MessageInitShape<I>,
     options?: CallOptions,
   ): AsyncGenerator<MessageShape<O>, void, undefined> {
-    const s = await this.sessions.session();
+    let stream: AsyncGenerator<MessageShape<O>, void, undefined> | undefined;
+    let first: IteratorResult<MessageShape<O>, void> | undefined;
+    let creds: Credentials | undefined;
+    // Open the stream and read its first message under the policies.
+    await this.#run(method, options, async (rpc, c) => {
+      creds = c;
+      const s = this.transport.serverStream(method, input, rpc);
+      try {
+        first = await s.next();
+      } catch (err) {
+        await s.return(undefined).catch(() => undefined);
+        throw err;
+      }
+      stream = s;
+    });
+    if (!stream || !first || first.done) return;
     try {
-      yield* this.transport.serverStream(method, input, this.#rpcOptions(s.id, options));
+      yield first.value;
+      yield* stream;
     } catch (err) {
-      if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND") this.sessions.invalidate(s.id);
+      if (creds && this.auth.isLost(err)) this.auth.invalidate(creds.key);
       throw err;
+    } finally {
+      await stream.return(undefined).catch(() => undefined);
     }
   }
 
-  /** Calls a client-streaming RPC within the session; `metadata` is sent with the session id. */
+  /**
+   * Calls a client-streaming RPC (all of them write) with the client's credentials; `metadata` is sent with
+   * them. Never resent (the inputs may be a one-shot iterable): a failure after the call may have reached the
+   * server rejects with `UnknownOutcomeError`; lost credentials are renewed for the next call.
+   */
   async clientStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethodClientStreaming<I, O>,
     inputs: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
     options?: CallOptions,
     metadata?: Readonly<Record<string, string>>,
   ): Promise<MessageShape<O>> {
-    const s = await this.sessions.session();
-    const rpcOptions = this.#rpcOptions(s.id, options);
+    const creds = await this.auth.credentials();
+    const rpcOptions = this.#rpcFor(creds, options, metadata);
     try {
-      return await this.transport.clientStream(
-        method,
-        inputs,
-        metadata ? { ...rpcOptions, metadata: { ...metadata, ...rpcOptions.metadata } } : rpcOptions,
-      );
+      return await this.transport.clientStream(method, inputs, rpcOptions);
     } catch (err) {
-      if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND") this.sessions.invalidate(s.id);
-      throw err;
+      if (this.auth.isLost(err)) this.auth.invalidate(creds.key);
+      throw rpcKind(method) === "write" ? writeFailure(rpcPath(method), err) : err;
     }
   }
 
-  /** Calls a bidirectional-streaming RPC within the session. Leaving the loop early cancels the call. */
+  /** Calls a bidirectional-streaming RPC with the client's credentials. Leaving the loop early cancels the call. */
   async *bidiStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethodBiDiStreaming<I, O>,
     inputs: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
     options?: CallOptions,
   ): AsyncGenerator<MessageShape<O>, void, undefined> {
-    const s = await this.sessions.session();
+    const creds = await this.auth.credentials();
     try {
-      yield* this.transport.bidiStream(method, inputs, this.#rpcOptions(s.id, options));
+      yield* this.transport.bidiStream(method, inputs, this.#rpcFor(creds, options));
     } catch (err) {
-      if (err instanceof ImmudbError && err.code === "SESSION_NOT_FOUND") this.sessions.invalidate(s.id);
+      if (this.auth.isLost(err)) this.auth.invalidate(creds.key);
       throw err;
     }
+  }
+
+  #rpcFor(
+    creds: Credentials,
+    options: CallOptions | undefined,
+    extra?: Readonly<Record<string, string>>,
+  ): RpcOptions {
+    return {
+      metadata: extra ? { ...extra, ...creds.metadata } : creds.metadata,
+      timeoutMs: options?.timeoutMs ?? this.options.timeoutMs,
+      signal: options?.signal,
+    };
   }
 
   /**
@@ -212,7 +324,7 @@ export class ClientContext {
    * UUID in the state store, so a different server answering on the same address is refused.
    */
   async trust(): Promise<TrustManager> {
-    const s = await this.sessions.session();
+    const s = await this.auth.credentials();
     const t = this.#trust;
     if (t && t.serverUuid === s.serverUuid && t.database === s.database) return t;
     await this.store.pinServerIdentity(this.address, s.serverUuid);
@@ -261,9 +373,9 @@ export class ClientContext {
     return out;
   }
 
-  /** Closes the session and the connection. Idempotent. */
+  /** Closes the session (or logs out) and the connection. Idempotent. */
   async close(): Promise<void> {
-    await this.sessions.close();
+    await this.auth.close();
     this.transport.close();
   }
 }

@@ -3,11 +3,28 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
+import type { AuthMode } from "./auth.js";
 import { InvalidArgumentError } from "./errors.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import type { StateStore } from "./state/index.js";
 import type { TlsOptions } from "./transport/grpc.js";
 
+export type { AuthMode } from "./auth.js";
 export type { TlsOptions } from "./transport/grpc.js";
+
+/**
+ * Retries of reads (see {@link ClientOptions.retry}). Attempt `n + 1` waits a random time in
+ * `[0, min(maxDelayMs, baseDelayMs * 2^(n-1)))` ("full jitter"), or longer if the server asked for it.
+ */
+export interface RetryOptions {
+  /** Attempts in all, the first one included; `1` disables retries. Default 3. */
+  readonly maxAttempts?: number;
+  /** Backoff cap before the first retry, in milliseconds; doubles with each retry. Default 50. */
+  readonly baseDelayMs?: number;
+  /** Largest backoff cap, in milliseconds. Default 2000. */
+  readonly maxDelayMs?: number;
+}
 
 /** A logger; `console` and pino-style loggers fit. The client is silent unless one is given. */
 export interface Logger {
@@ -30,6 +47,10 @@ export interface ClientOptions {
   /**
    * `immudb://user:password@host:port/database?tls=true`. User and password are percent-decoded.
    * The password is never included in errors or logs.
+   *
+   * Query parameters: `tls=true|false`; `tlsCaFile`, `tlsCertFile`, `tlsKeyFile` (paths of PEM files, read when
+   * the options are resolved) and `tlsServername`, each of which implies `tls=true`; `auth=session|token`;
+   * `timeoutMs`. A `tls` object in the options replaces the URL's TLS settings as a whole.
    */
   readonly url?: string;
   /** Server host. Default `127.0.0.1`. */
@@ -42,14 +63,53 @@ export interface ClientOptions {
   readonly password?: string;
   /** Database to open the session on. Default `defaultdb`. */
   readonly database?: string;
-  /** TLS: `true` for TLS with the system CAs, or the settings. Default: plaintext. */
+  /**
+   * TLS: `true` for TLS checked against Node's bundled CAs, or the settings ({@link TlsOptions}: `ca`, `cert` +
+   * `key` for mTLS, `servername`, `rejectUnauthorized`). Default: plaintext. With TLS on, every failure to set up
+   * TLS (unknown CA, expired certificate, wrong host name, a server that does not speak TLS) rejects with a
+   * `ConnectionError` whose message starts with "TLS handshake failed"; the client never falls back to plaintext.
+   * A plaintext client talking to a TLS server gets a `ConnectionError` that suggests setting `tls`.
+   */
   readonly tls?: boolean | TlsOptions;
-  /** Default deadline of every call, in milliseconds; `0` disables it. Default 30 000. */
+  /**
+   * How calls are authenticated; one mode per client object.
+   * - `"session"` (default): `OpenSession` on connect, `sessionid` metadata on every call, a heartbeat
+   *   ({@link heartbeatIntervalMs}) while idle, `CloseSession` on close. A session the server lost (restart,
+   *   idle expiry) is reopened on the next call, which is then sent again (the server rejects an unknown session
+   *   before running anything).
+   * - `"token"`: immudb's legacy token auth, for servers or proxies without sessions: `Login`, then
+   *   `UseDatabase` on the database, then `authorization: Bearer <token>` on every call. A token the server
+   *   forgot or that expired ("not logged in", "token has expired") makes the client log in again and resend the
+   *   call. No heartbeat. `client.login()`/`client.logout()` are available; `close()` logs out. Interactive
+   *   transactions need sessions and are not available.
+   */
+  readonly auth?: AuthMode;
+  /**
+   * Deadline of every call, in milliseconds, covering all its attempts (retries, re-opened sessions); `0`
+   * disables it. Default 30 000. Calls accept their own `timeoutMs`.
+   */
   readonly timeoutMs?: number;
   /**
-   * Interval of the session heartbeat (the `KeepAlive` RPC) in milliseconds. immudb closes sessions idle for
-   * longer than its `--session-timeout` (2 minutes by default). Default 60 000. The timer never keeps the
-   * process alive.
+   * Retries of idempotent reads (get, verifiedGet, scan pages, history, txById, currentState, health, SQL
+   * queries…; the table is `RPC_KINDS` in `src/retry.ts`) when the server is unreachable or the connection broke
+   * (`ConnectionError`), or when it answers `RESOURCE_EXHAUSTED` or with a `RetryInfo` delay. Exponential
+   * backoff with full jitter, within the call's deadline; a cancelled signal stops the wait. `false` disables
+   * retries. Default `{ maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 2000 }`.
+   *
+   * Never retried: verification failures, timeouts, cancellations, other server answers, and writes. A write
+   * that fails after it may have reached the server (connection broken, deadline passed or signal aborted while
+   * it was in flight) rejects with `UnknownOutcomeError` (its `cause` is the original error): it may have been
+   * committed. A write that provably never left the client (no connection could be established, so no HTTP/2
+   * stream was created for it; or its signal was aborted before the call) rejects with the plain
+   * `ConnectionError`/`TimeoutError`/`AbortError` and can be sent again safely. When in doubt, the outcome is
+   * reported as unknown.
+   */
+  readonly retry?: false | RetryOptions;
+  /**
+   * Interval of the session heartbeat (the `KeepAlive` RPC) in milliseconds; `0` disables it. immudb deletes
+   * sessions idle for longer than its `--session-timeout` (2 minutes by default), after which the next call
+   * opens a new session transparently. Default 60 000. The timer never keeps the process alive. Session mode
+   * only (tokens do not expire while idle).
    */
   readonly heartbeatIntervalMs?: number;
   /** Largest message accepted from the server, in bytes. Default 64 MiB. */
@@ -84,6 +144,8 @@ export interface ResolvedOptions {
   readonly password: string;
   readonly database: string;
   readonly tls: TlsOptions | undefined;
+  readonly auth: AuthMode;
+  readonly retry: RetryPolicy;
   readonly timeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxReceiveMessageBytes: number;
@@ -112,11 +174,15 @@ export const DEFAULTS = {
 /** Fields that can be read from an `immudb://` URL. */
 type UrlFields = Pick<
   ClientOptions,
-  "host" | "port" | "user" | "password" | "database" | "tls" | "timeoutMs"
+  "host" | "port" | "user" | "password" | "database" | "tls" | "timeoutMs" | "auth"
 >;
 
+/** URL parameters naming a PEM file, and the {@link TlsOptions} field each fills. */
+const TLS_FILE_PARAMS = { tlsCaFile: "ca", tlsCertFile: "cert", tlsKeyFile: "key" } as const;
+
 /**
- * Parses `immudb://user:password@host:port/database?tls=true&timeoutMs=5000`.
+ * Parses `immudb://user:password@host:port/database?tls=true&timeoutMs=5000` (parameters: see
+ * {@link ClientOptions.url}). Reads the PEM files named by `tlsCaFile`, `tlsCertFile` and `tlsKeyFile`.
  * Throws {@link InvalidArgumentError} (without echoing the URL, which may hold a password).
  */
 export function parseConnectionUrl(url: string): UrlFields {
@@ -139,16 +205,43 @@ export function parseConnectionUrl(url: string): UrlFields {
   if (u.password) out.password = safeDecode(u.password, "password");
   const db = u.pathname.replace(/^\//, "");
   if (db) out.database = safeDecode(db, "database");
+  let tlsFlag: boolean | undefined;
+  const tls: { -readonly [K in keyof TlsOptions]: TlsOptions[K] } = {};
+  let tlsSettings = false;
   for (const [k, v] of u.searchParams) {
     if (k === "tls") {
       if (v !== "true" && v !== "false")
         throw new InvalidArgumentError("url parameter tls must be true or false");
-      out.tls = v === "true";
+      tlsFlag = v === "true";
     } else if (k === "timeoutMs") {
       out.timeoutMs = Number(v);
+    } else if (k === "auth") {
+      if (v !== "session" && v !== "token") {
+        throw new InvalidArgumentError("url parameter auth must be session or token");
+      }
+      out.auth = v;
+    } else if (k in TLS_FILE_PARAMS) {
+      const field = TLS_FILE_PARAMS[k as keyof typeof TLS_FILE_PARAMS];
+      try {
+        tls[field] = readFileSync(v, "utf8");
+      } catch (err) {
+        throw new InvalidArgumentError(`url parameter ${k}: cannot read ${JSON.stringify(v)}`, {
+          cause: err,
+        });
+      }
+      tlsSettings = true;
+    } else if (k === "tlsServername") {
+      tls.servername = v;
+      tlsSettings = true;
     } else {
       throw new InvalidArgumentError(`unknown url parameter ${JSON.stringify(k)}`);
     }
+  }
+  if (tlsSettings) {
+    if (tlsFlag === false) throw new InvalidArgumentError("url sets tls=false together with TLS settings");
+    out.tls = tls;
+  } else if (tlsFlag !== undefined) {
+    out.tls = tlsFlag;
   }
   return out;
 }
@@ -199,8 +292,12 @@ export function resolveOptions(input: string | ClientOptions | undefined): Resol
   let tls: TlsOptions | undefined;
   if (o.tls === true) tls = {};
   else if (o.tls === false || o.tls === undefined) tls = undefined;
-  else if (typeof o.tls === "object" && o.tls !== null) tls = o.tls;
+  else if (typeof o.tls === "object" && o.tls !== null) tls = checkTls(o.tls);
   else throw new InvalidArgumentError("tls must be a boolean or an object");
+  const auth = o.auth ?? "session";
+  if (auth !== "session" && auth !== "token") {
+    throw new InvalidArgumentError('auth must be "session" or "token"');
+  }
   return {
     host,
     port,
@@ -208,6 +305,8 @@ export function resolveOptions(input: string | ClientOptions | undefined): Resol
     password,
     database,
     tls,
+    auth,
+    retry: resolveRetry(o.retry),
     timeoutMs,
     heartbeatIntervalMs,
     maxReceiveMessageBytes,
@@ -217,6 +316,35 @@ export function resolveOptions(input: string | ClientOptions | undefined): Resol
     serverSigningKey: o.serverSigningKey,
     trustedState: o.trustedState,
   };
+}
+
+function checkTls(t: TlsOptions): TlsOptions {
+  for (const f of ["ca", "cert", "key"] as const) {
+    const v = t[f];
+    if (v !== undefined && typeof v !== "string" && !(v instanceof Uint8Array)) {
+      throw new InvalidArgumentError(`tls.${f} must be a PEM string or bytes`);
+    }
+  }
+  if ((t.cert === undefined) !== (t.key === undefined)) {
+    throw new InvalidArgumentError("tls.cert and tls.key must be given together (mTLS)");
+  }
+  if (t.servername !== undefined && (typeof t.servername !== "string" || t.servername.length === 0)) {
+    throw new InvalidArgumentError("tls.servername must be a non-empty string");
+  }
+  if (t.rejectUnauthorized !== undefined && typeof t.rejectUnauthorized !== "boolean") {
+    throw new InvalidArgumentError("tls.rejectUnauthorized must be a boolean");
+  }
+  return t;
+}
+
+function resolveRetry(r: false | RetryOptions | undefined): RetryPolicy {
+  if (r === false) return { ...DEFAULT_RETRY, maxAttempts: 1 };
+  if (r === undefined) return DEFAULT_RETRY;
+  if (typeof r !== "object" || r === null) throw new InvalidArgumentError("retry must be false or an object");
+  const maxAttempts = positive(r.maxAttempts ?? DEFAULT_RETRY.maxAttempts, "retry.maxAttempts");
+  const baseDelayMs = nonNegative(r.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs, "retry.baseDelayMs");
+  const maxDelayMs = nonNegative(r.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs, "retry.maxDelayMs");
+  return { maxAttempts, baseDelayMs, maxDelayMs };
 }
 
 function checkObject(input: unknown): ClientOptions {

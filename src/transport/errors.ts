@@ -84,22 +84,30 @@ export function mapGrpcError(err: unknown, rpc: string, aborted: boolean, tls = 
 function describeUnavailable(message: string, tls: boolean): string {
   const m = /^No connection established\. Last error: ([\s\S]*?)\.?\s*Resolution note:[\s\S]*$/.exec(message);
   if (!m) return `server unavailable: ${message}`;
-  const last = (m[1] ?? "").replace(/^Error(?: \[[A-Z_]+\])?: /, "").trim();
+  const last = opensslReason((m[1] ?? "").replace(/^Error(?: \[[A-Z_]+\])?: /, "").trim());
   if (tls) {
     if (/wrong version number|packet length too long|unknown protocol/i.test(last)) {
       return `TLS handshake failed (${last}): the server does not seem to speak TLS; there is no fallback to plaintext`;
     }
-    if (
-      /certificate|CERT_|altname|SSL|TLS|alert|handshake|self[- ]signed|issuer|secure TLS connection/i.test(
-        last,
-      )
-    ) {
+    if (/alert (unknown ca|bad certificate|certificate required|certificate unknown)/i.test(last)) {
+      return `TLS handshake failed: the server rejected the client certificate (${last})`;
+    }
+    if (/unable to verify|self[- ]signed|issuer/i.test(last)) {
+      return `TLS handshake failed: ${last} (the server certificate is not signed by a trusted CA: check tls.ca)`;
+    }
+    if (/certificate|CERT_|altname|SSL|TLS|alert|handshake|secure TLS connection/i.test(last)) {
       return `TLS handshake failed: ${last}`;
     }
   } else if (/^Failed to connect/.test(last)) {
     return `server unavailable: the connection closed before the HTTP/2 handshake completed (${last}); if the server uses TLS, set the tls option`;
   }
   return `server unavailable: ${last}`;
+}
+
+/** `803C…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:file.c:350:` → `wrong version number`. */
+function opensslReason(s: string): string {
+  const m = /^[0-9A-F]+:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(s);
+  return m?.[1] ? m[1].trim() : s;
 }
 
 function classify(grpcCode: number, serverCode: string | undefined, message: string): ServerErrorCode {

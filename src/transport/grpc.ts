@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { once } from "node:events";
 import {
   create,
@@ -126,6 +127,7 @@ export class GrpcTransport {
       if ((t.cert === undefined) !== (t.key === undefined)) {
         throw new InvalidArgumentError("tls.cert and tls.key must be given together (mTLS)");
       }
+      checkPem(t);
       try {
         creds = grpc.credentials.createSsl(
           toBuffer(t.ca),
@@ -397,6 +399,35 @@ export class GrpcTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#client.close();
+  }
+}
+
+/**
+ * Parses the PEM of the TLS settings, so that a bad file fails `connect` with a clear InvalidArgumentError
+ * rather than as a handshake failure (Node ignores a CA string without certificates). Never echoes key material.
+ */
+function checkPem(t: TlsOptions): void {
+  let cert: X509Certificate | undefined;
+  for (const field of ["ca", "cert"] as const) {
+    const v = t[field];
+    if (v === undefined) continue;
+    try {
+      const parsed = new X509Certificate(toBuffer(v) as Buffer);
+      if (field === "cert") cert = parsed;
+    } catch {
+      throw new InvalidArgumentError(`tls.${field} is not a PEM (or DER) X.509 certificate`);
+    }
+  }
+  if (t.key !== undefined) {
+    let key: ReturnType<typeof createPrivateKey>;
+    try {
+      key = createPrivateKey(toBuffer(t.key) as Buffer);
+    } catch {
+      throw new InvalidArgumentError("tls.key is not an unencrypted PEM (or DER) private key");
+    }
+    if (cert && !cert.checkPrivateKey(key)) {
+      throw new InvalidArgumentError("tls.key is not the private key of tls.cert");
+    }
   }
 }
 
