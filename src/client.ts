@@ -6,26 +6,40 @@
  */
 import type { AuthMode } from "./auth.js";
 import { ClientContext } from "./context.js";
-import { entryFromProto, txHeaderFromProto } from "./convert/index.js";
-import { InvalidArgumentError, ServerError } from "./errors.js";
+import { InvalidArgumentError } from "./errors.js";
 import { ImmuService } from "./gen/schema_pb.js";
 import { toKey, toUint64 } from "./internal/bytes.js";
 import * as admin from "./ops/admin.js";
 import { type EntryInput, keyRequest, toKVs, toPreconditions } from "./ops/args.js";
+import * as kv from "./ops/kv.js";
+import type { PagedIterable } from "./ops/paged.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import type { SessionInfo } from "./session.js";
 import type { TrustedState } from "./state/index.js";
 import type {
   CallOptions,
+  DeleteOptions,
   Entry,
+  ExecAllOptions,
+  GetAllOptions,
   GetOptions,
   HealthInfo,
+  HistoryOptions,
+  KVOperation,
+  ReferenceOptions,
+  ScanOptions,
   ServerState,
+  Tx,
+  TxByIdOptions,
+  TxScanOptions,
   VerifiedGetOptions,
   WriteOptions,
   WriteResult,
+  ZAddOptions,
+  ZScanEntry,
+  ZScanOptions,
 } from "./types.js";
-import { kvMetadataToProto, type VerifiedTx } from "./verified.js";
+import type { VerifiedTx } from "./verified.js";
 import { digestFromProto } from "./verify/index.js";
 
 /**
@@ -120,48 +134,199 @@ export class ImmudbClient {
     return { status: res.status, version: res.version };
   }
 
+  // ---- key-value ----
+  // Plain (not verified) reads and writes of keys, references, sorted sets and transactions (src/ops/kv.ts).
+  // Keys are non-empty and at most 1023 bytes; strings are UTF-8 encoded. Arguments are checked before any RPC
+  // (InvalidArgumentError). Transaction ids are `bigint`.
+
   /**
    * Writes one key-value pair in a new transaction (not verified; see `verifiedSet`).
    *
    * @param key - non-empty, at most 1023 bytes; strings are UTF-8 encoded.
    * @param value - strings are UTF-8 encoded.
+   * @param options - `expiresAt`, `nonIndexable`, `preconditions`, `noWait`.
    * @returns the header of the committed transaction.
    * @throws InvalidArgumentError for a bad key or value (before any RPC).
+   * @throws ServerError `PRECONDITION_FAILED` when a precondition does not hold (nothing is written).
    */
-  async set(
-    key: Uint8Array | string,
-    value: Uint8Array | string,
-    options?: WriteOptions,
-  ): Promise<WriteResult> {
-    const kvs = toKVs([{ key, value }], options);
-    const res = await this.#ctx.unary(
-      ImmuService.method.set,
-      {
-        KVs: kvs.map((kv) => ({ key: kv.key, value: kv.value, metadata: kvMetadataToProto(kv.metadata) })),
-        noWait: options?.noWait ?? false,
-        preconditions: toPreconditions(options),
-      },
-      options,
-    );
-    return txHeaderFromProto(res);
+  set(key: Uint8Array | string, value: Uint8Array | string, options?: WriteOptions): Promise<WriteResult> {
+    return kv.set(this.#ctx, key, value, options);
+  }
+
+  /**
+   * Writes several key-value pairs in one atomic transaction (`Set`; not verified, see `verifiedSetAll`).
+   * Per-entry `expiresAt`/`nonIndexable` override the call's.
+   *
+   * @throws InvalidArgumentError for an empty list, duplicate keys, or more than 1024 entries (immudb's default
+   *   `maxTxEntries`), before any RPC.
+   * @throws ServerError `PRECONDITION_FAILED` when a precondition does not hold (nothing is written).
+   */
+  setAll(entries: readonly EntryInput[], options?: WriteOptions): Promise<WriteResult> {
+    return kv.setAll(this.#ctx, entries, options);
   }
 
   /**
    * Reads a key (not verified; see `verifiedGet`).
    *
    * @returns the entry, or `undefined` when the key does not exist, was deleted or has expired. (immudb has no
-   *   proof of absence: `undefined` is the server's word.)
+   *   proof of absence: `undefined` is the server's word.) For a reference, the referenced entry, with
+   *   `referencedBy` describing the reference.
    * @throws InvalidArgumentError for a bad key or conflicting options (before any RPC).
    */
-  async get(key: Uint8Array | string, options?: GetOptions): Promise<Entry | undefined> {
-    const req = keyRequest(key, options);
-    try {
-      return entryFromProto(await this.#ctx.unary(ImmuService.method.get, req, options));
-    } catch (err) {
-      if (err instanceof ServerError && err.code === "KEY_NOT_FOUND") return undefined;
-      throw err;
-    }
+  get(key: Uint8Array | string, options?: GetOptions): Promise<Entry | undefined> {
+    return kv.get(this.#ctx, key, options);
   }
+
+  /**
+   * Reads several keys at once (`GetAll`, one index snapshot).
+   *
+   * immudb silently leaves missing, deleted and expired keys out of its answer; this method puts the answers
+   * back in request order: `result[i]` is the entry of `keys[i]`, or `undefined` when the server returned none.
+   *
+   * @returns an array as long as `keys`.
+   */
+  getAll(keys: readonly (Uint8Array | string)[], options?: GetAllOptions): Promise<(Entry | undefined)[]> {
+    return kv.getAll(this.#ctx, keys, options);
+  }
+
+  /**
+   * Deletes keys logically in one transaction (`Delete`): they no longer appear in `get`, `getAll` and `scan`,
+   * but their history (including the deletion) stays, as does every proof.
+   *
+   * @throws ServerError `KEY_NOT_FOUND` when a key does not exist or is already deleted (nothing is deleted).
+   * @throws InvalidArgumentError for duplicate keys or more than 1024 (before any RPC).
+   */
+  delete(
+    keys: Uint8Array | string | readonly (Uint8Array | string)[],
+    options?: DeleteOptions,
+  ): Promise<WriteResult> {
+    return kv.del(this.#ctx, keys, options);
+  }
+
+  /**
+   * Every revision of a key, oldest first (newest with `desc`), including deletions (`metadata.deleted`) and
+   * expired values (`expired`, empty `value`). Nothing for a key never written. Pages by `offset`.
+   *
+   * @returns a {@link PagedIterable}: iterate with `for await`, or collect with `.toArray(max)`.
+   * @throws InvalidArgumentError (synchronously) for bad options.
+   */
+  history(key: Uint8Array | string, options?: HistoryOptions): PagedIterable<Entry> {
+    return kv.history(this.#ctx, key, options);
+  }
+
+  /**
+   * Current entries in key order (`Scan`), deleted and expired ones left out, references followed (the entry is
+   * the referenced one; `referencedBy.key` is the reference). Pages of up to 2,500 are fetched as the iteration
+   * goes (continuing after the last key); `limit` bounds the total.
+   *
+   * @returns a {@link PagedIterable}: iterate with `for await`, or collect with `.toArray(max)`.
+   * @throws InvalidArgumentError (synchronously) for bad options.
+   */
+  scan(options?: ScanOptions): PagedIterable<Entry> {
+    return kv.scan(this.#ctx, options);
+  }
+
+  /**
+   * Members of a sorted set with their entries, in numeric score order (ascending; descending with `desc`),
+   * negative scores included; `minScore`/`maxScore` are inclusive. immudb itself orders scores by their raw
+   * bits, which puts negative scores after positive ones: the client reads the set in up to three ranges to
+   * return numeric order. Among equal scores the order follows immudb's key order (which may be reversed
+   * for negative scores).
+   *
+   * @returns a {@link PagedIterable}: iterate with `for await`, or collect with `.toArray(max)`.
+   * @throws InvalidArgumentError (synchronously) for bad options, e.g. `seekScore` without `seekKey`.
+   */
+  zScan(set: Uint8Array | string, options?: ZScanOptions): PagedIterable<ZScanEntry> {
+    return kv.zScan(this.#ctx, set, options);
+  }
+
+  /**
+   * Transactions in id order from `initialTx` (`TxScan`), each with its header and entries as `entries` says
+   * (default `"resolved"`). With `desc` and no `initialTx`, starts at the last committed transaction.
+   *
+   * @returns a {@link PagedIterable}: iterate with `for await`, or collect with `.toArray(max)`.
+   * @throws InvalidArgumentError (synchronously) for bad options.
+   */
+  txScan(options?: TxScanOptions): PagedIterable<Tx> {
+    return kv.txScan(this.#ctx, options);
+  }
+
+  /**
+   * Reads a transaction (`TxById`; not verified, see `verifiedTxById`): its header and entries as `entries`
+   * says (default `"resolved"`: key-value entries with values, references followed unless
+   * `keepReferencesUnresolved`; sorted-set members).
+   *
+   * @throws ServerError `TX_NOT_FOUND` when the transaction does not exist (yet).
+   */
+  txById(tx: bigint, options?: TxByIdOptions): Promise<Tx> {
+    return kv.txById(this.#ctx, tx, options);
+  }
+
+  /**
+   * Number of keys with `prefix` in the index (`Count`, immudb 1.9.0+). It counts index keys: deleted and
+   * expired keys and references are counted too.
+   */
+  count(prefix: Uint8Array | string, options?: CallOptions): Promise<bigint> {
+    return kv.count(this.#ctx, prefix, options);
+  }
+
+  /** Number of keys in the index (`CountAll`, immudb 1.9.0+); deleted and expired keys included, as `count`. */
+  countAll(options?: CallOptions): Promise<bigint> {
+    return kv.countAll(this.#ctx, options);
+  }
+
+  /**
+   * Makes `key` a reference (alias) to `referencedKey` (`SetReference`; not verified, see
+   * `verifiedSetReference`). With `atTx`, the reference is bound to the value `referencedKey` had at that
+   * transaction (`boundRef`); otherwise it follows the latest value.
+   *
+   * @throws ServerError `KEY_NOT_FOUND` when `referencedKey` does not exist; `final key cannot be converted into
+   *   a reference` when `key` holds a value; `referenced key cannot be a reference`.
+   */
+  setReference(
+    key: Uint8Array | string,
+    referencedKey: Uint8Array | string,
+    options?: ReferenceOptions,
+  ): Promise<WriteResult> {
+    return kv.setReference(this.#ctx, key, referencedKey, options);
+  }
+
+  /**
+   * Adds `key` to the sorted set `set` with `score` (`ZAdd`; not verified, see `verifiedZAdd`). With `atTx`, the
+   * member is bound to the value the key had at that transaction (`boundRef`).
+   *
+   * @throws InvalidArgumentError for a non-finite score (before any RPC).
+   * @throws ServerError `KEY_NOT_FOUND` when `key` does not exist.
+   */
+  zAdd(
+    set: Uint8Array | string,
+    score: number,
+    key: Uint8Array | string,
+    options?: ZAddOptions,
+  ): Promise<WriteResult> {
+    return kv.zAdd(this.#ctx, set, score, key, options);
+  }
+
+  /**
+   * Runs mixed writes in one atomic transaction (`ExecAll`): `{ type: "set" }`, `{ type: "ref" }` and
+   * `{ type: "zAdd" }` operations. Either all are written or none (e.g. when a precondition fails).
+   *
+   * @example
+   * ```ts
+   * await client.execAll([
+   *   { type: "set", key: "user:1", value: "alice" },
+   *   { type: "ref", key: "admin", referencedKey: "user:1" },
+   *   { type: "zAdd", set: "by-age", score: 42, key: "user:1" },
+   * ]);
+   * ```
+   * @throws InvalidArgumentError for an empty list, an unknown `type`, a duplicate key (set/ref share one key
+   *   space) or sorted-set member, a non-finite score, or more than 1024 operations (before any RPC).
+   */
+  execAll(operations: readonly KVOperation[], options?: ExecAllOptions): Promise<WriteResult> {
+    return kv.execAll(this.#ctx, operations, options);
+  }
+
+  // ---- end of key-value ----
 
   /**
    * Writes one key-value pair and proves it: the new transaction holds exactly this entry, and it extends the

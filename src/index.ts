@@ -41,6 +41,8 @@ export type {
   UserSqlPrivilege,
 } from "./ops/admin.js";
 export { Permission, SqlPrivilege } from "./ops/admin.js";
+export type { EntryInput } from "./ops/args.js";
+export { PagedIterable } from "./ops/paged.js";
 export type { ClientOptions, Logger, TlsOptions } from "./options.js";
 export { DEFAULTS, parseConnectionUrl } from "./options.js";
 export type { SessionInfo } from "./session.js";
@@ -48,18 +50,35 @@ export type { FileStateStoreOptions, StateStore, TrustedState } from "./state/in
 export { FileStateStore, MemoryStateStore } from "./state/index.js";
 export type {
   CallOptions,
+  DeleteOptions,
   Digest,
   Entry,
+  ExecAllOptions,
+  GetAllOptions,
   GetOptions,
   HealthInfo,
+  HistoryOptions,
   KVMetadata,
+  KVOperation,
+  PageOptions,
   Precondition,
   Reference,
+  ReferenceOptions,
+  ScanOptions,
   ServerState,
+  Tx,
+  TxByIdOptions,
+  TxEntriesMode,
+  TxEntry,
   TxHeader,
   TxMetadata,
+  TxScanOptions,
   VerifiedGetOptions,
   WriteOptions,
   WriteResult,
+  ZAddOptions,
+  ZEntry,
+  ZScanEntry,
+  ZScanOptions,
 } from "./types.js";
 export type { KVToWrite, VerifiedTx, VerifiedTxEntry } from "./verified.js";

@@ -9,10 +9,13 @@ import type {
   Entry as EntryProto,
   KVMetadata as KVMetadataProto,
   Reference as ReferenceProto,
+  TxEntry as TxEntryProto,
   TxHeader as TxHeaderProto,
   TxMetadata as TxMetadataProto,
+  Tx as TxProto,
+  ZEntry as ZEntryProto,
 } from "../gen/schema_pb.js";
-import type { Entry, Reference } from "../types.js";
+import type { Entry, Reference, Tx, TxEntry, ZEntry } from "../types.js";
 import { digestFromProto } from "../verify/index.js";
 import type { KVMetadata, TxHeader, TxMetadata } from "../verify/types.js";
 
@@ -69,5 +72,42 @@ export function entryFromProto(e: EntryProto): Entry {
     revision: e.revision,
     ...(metadata ? { metadata } : {}),
     ...(e.referencedBy ? { referencedBy: referenceFromProto(e.referencedBy) } : {}),
+  };
+}
+
+/** Converts a sorted-set entry. */
+export function zEntryFromProto(z: ZEntryProto): ZEntry {
+  return {
+    set: z.set,
+    key: z.key,
+    score: z.score,
+    atTx: z.atTx,
+    ...(z.entry ? { entry: entryFromProto(z.entry) } : {}),
+  };
+}
+
+const TX_ENTRY_KINDS: readonly TxEntry["kind"][] = ["kv", "zset", "sql"];
+
+/** Converts a stored transaction entry; `withValue` keeps the stored value (raw mode). */
+export function txEntryFromProto(e: TxEntryProto, withValue: boolean): TxEntry {
+  const metadata = kvMetadataFromProto(e.metadata);
+  return {
+    kind: TX_ENTRY_KINDS[e.key[0] ?? 255] ?? "other",
+    storedKey: e.key,
+    key: e.key.subarray(1),
+    hValue: e.hValue,
+    valueLength: e.vLen,
+    ...(withValue ? { value: e.value } : {}),
+    ...(metadata ? { metadata } : {}),
+  };
+}
+
+/** Converts a transaction whose header the caller has checked is present; `raw` keeps stored values. */
+export function txFromProto(header: TxHeaderProto, tx: TxProto, raw: boolean): Tx {
+  return {
+    header: txHeaderFromProto(header),
+    entries: tx.entries.map((e) => txEntryFromProto(e, raw)),
+    kvEntries: tx.kvEntries.map(entryFromProto),
+    zEntries: tx.zEntries.map(zEntryFromProto),
   };
 }
