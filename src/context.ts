@@ -15,7 +15,7 @@ import type {
 } from "@bufbuild/protobuf";
 import { type Authenticator, type Credentials, TokenManager } from "./auth.js";
 import { txHeaderFromProto } from "./convert/index.js";
-import { ImmudbError, InvalidArgumentError, TimeoutError } from "./errors.js";
+import { ImmudbError, InvalidArgumentError, StateError, TimeoutError } from "./errors.js";
 import { EntryTypeAction, ImmuService } from "./gen/schema_pb.js";
 import type { ResolvedOptions } from "./options.js";
 import { backoffDelay, isRetryable, rpcKind, rpcPath, sleep, writeFailure } from "./retry.js";
@@ -341,6 +341,11 @@ export class ClientContext {
       deps: {
         currentState: async () => {
           const st = await this.unary(ImmuService.method.currentState, {});
+          if (st.db !== s.database) {
+            throw new StateError(
+              `the session moved to database ${JSON.stringify(st.db)} during a verified call on ${JSON.stringify(s.database)}`,
+            );
+          }
           return {
             txId: st.txId,
             txHash: digestFromProto(st.txHash),

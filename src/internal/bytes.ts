@@ -33,14 +33,17 @@ export function toKey(value: unknown, what = "key"): Uint8Array {
 /** Largest user key immudb accepts: the store caps keys at 1024 bytes and prepends a one-byte prefix. */
 export const MAX_KEY_LENGTH = 1023;
 
-/** Checks an unsigned 64-bit integer argument (tx id, revision), accepting safe integer numbers too. */
+/**
+ * Checks an unsigned 64-bit integer argument (tx id, revision). Only `bigint` is accepted, everywhere: a
+ * `number` is refused (with a hint) so that ids beyond 2^53 can never be rounded silently.
+ */
 export function toUint64(value: unknown, what: string): bigint {
-  let v: bigint;
-  if (typeof value === "bigint") v = value;
-  else if (typeof value === "number" && Number.isSafeInteger(value)) v = BigInt(value);
-  else throw new InvalidArgumentError(`${what} must be a bigint (or a safe integer), got ${describe(value)}`);
-  if (v < 0n || v > 0xffff_ffff_ffff_ffffn) throw new InvalidArgumentError(`${what} is out of range: ${v}`);
-  return v;
+  if (typeof value !== "bigint") {
+    const hint = typeof value === "number" && Number.isSafeInteger(value) ? ` (write ${value}n)` : "";
+    throw new InvalidArgumentError(`${what} must be a bigint, got ${describe(value)}${hint}`);
+  }
+  if (value < 0n || value > 0xffff_ffff_ffff_ffffn) throw new InvalidArgumentError(`${what} is out of range: ${value}`);
+  return value;
 }
 
 /** Short description of a value's type for error messages (never the value itself: it may be secret). */

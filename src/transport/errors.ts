@@ -85,6 +85,8 @@ function describeUnavailable(message: string, tls: boolean): string {
   const m = /^No connection established\. Last error: ([\s\S]*?)\.?\s*Resolution note:[\s\S]*$/.exec(message);
   if (!m) return `server unavailable: ${message}`;
   const last = opensslReason((m[1] ?? "").replace(/^Error(?: \[[A-Z_]+\])?: /, "").trim());
+  // grpc-js has no error to report while it waits to reconnect after a failed attempt.
+  if (last === "null" || last === "") return "server unavailable: no connection established (reconnecting)";
   if (tls) {
     if (/wrong version number|packet length too long|unknown protocol/i.test(last)) {
       return `TLS handshake failed (${last}): the server does not seem to speak TLS; there is no fallback to plaintext`;
@@ -126,7 +128,9 @@ function classify(grpcCode: number, serverCode: string | undefined, message: str
   if (grpcCode === GrpcStatus.FAILED_PRECONDITION || serverCode === "23000") return "PRECONDITION_FAILED";
   if (message.includes("tx read conflict") || serverCode === "25P02") return "CONFLICT";
   if (grpcCode === GrpcStatus.UNIMPLEMENTED) return "UNSUPPORTED";
-  if (grpcCode === GrpcStatus.INVALID_ARGUMENT) return "INVALID_ARGUMENT";
+  // immudb wraps store.ErrIllegalArguments ("illegal arguments: ...") and reports it as UNKNOWN.
+  if (grpcCode === GrpcStatus.INVALID_ARGUMENT || message.startsWith("illegal arguments"))
+    return "INVALID_ARGUMENT";
   return "SERVER";
 }
 
