@@ -103,13 +103,32 @@ export class Verifier {
       { tx: hi.txId, proveSinceTx: lo.txId, entriesSpec: EXCLUDE_ALL },
       options,
     );
-    const dp = await this.#withLinearAdvance(
-      dualProofFromProto(required(res.dualProof, "dual proof")),
-      lo.txId,
-      hi.txId,
-      options,
-    );
-    verifyDualProof(dp, lo.txId, hi.txId, lo.txHash, hi.txHash);
+    await this.#verifyDual(dualProofFromProto(required(res.dualProof, "dual proof")), lo, hi, options);
+  }
+
+  /**
+   * `verifyDualProof`, filling in a LinearAdvanceProof an older server did not send only when that is the one
+   * thing missing: every other check (headers, Alhs, AHT proofs, linear proof) runs first, so a lying header
+   * cannot make the client issue fill-in RPCs.
+   */
+  async #verifyDual(
+    dp: DualProof,
+    source: { txId: bigint; txHash: Digest },
+    target: { txId: bigint; txHash: Digest },
+    options: CallOptions | undefined,
+  ): Promise<void> {
+    try {
+      verifyDualProof(dp, source.txId, target.txId, source.txHash, target.txHash);
+      return;
+    } catch (err) {
+      const lapMissing =
+        err instanceof VerificationError &&
+        err.reason === "linear-advance-proof" &&
+        linearAdvanceProofRange(dp, source.txId, target.txId) !== undefined;
+      if (!lapMissing) throw err;
+    }
+    const filled = await this.#withLinearAdvance(dp, source.txId, target.txId, options);
+    verifyDualProof(filled, source.txId, target.txId, source.txHash, target.txHash);
   }
 
   /** Fills a LinearAdvanceProof an older server (< 1.4.1) did not send (spec 3.8). Nothing fetched is trusted. */
@@ -147,8 +166,7 @@ export class Verifier {
     options: CallOptions | undefined,
   ): Promise<void> {
     if (source.txId === 0n) return;
-    const filled = await this.#withLinearAdvance(dp, source.txId, target.txId, options);
-    verifyDualProof(filled, source.txId, target.txId, source.txHash, target.txHash);
+    await this.#verifyDual(dp, source, target, options);
   }
 
   /**
@@ -284,7 +302,8 @@ export class Verifier {
 
   /**
    * `VerifiableGet`: proves the entry is in its transaction and that transaction is in the trusted history.
-   * For a reference, proves the reference entry, then the referenced value with a second verified read.
+   * For a reference, proves the reference entry, then the referenced value with a second verified read; the
+   * trusted state moves only once both are proven.
    */
   async get(
     key: Uint8Array,
@@ -293,9 +312,44 @@ export class Verifier {
   ): Promise<Entry> {
     const trust = await this.#trust();
     const snap = await trust.snapshot();
+    const first = await this.#proveEntry(trust, snap, key, req, options);
+    const ref = first.entry.referencedBy;
+    if (!ref) {
+      await trust.commit(snap, first.proven);
+      return first.entry;
+    }
+    // The resolved value is not covered by the reference's proof: prove it where it was written, from the state
+    // the reference was proven to (not yet trusted), and accept nothing unless both check out.
+    const resolved = await this.#proveEntry(
+      trust,
+      first.proven,
+      first.entry.key,
+      { atTx: first.entry.tx, sinceTx: 0n, atRevision: 0n, noWait: true },
+      options,
+    );
+    if (
+      resolved.entry.referencedBy ||
+      !bytesEqual(resolved.entry.value, first.entry.value) ||
+      resolved.entry.tx !== first.entry.tx
+    ) {
+      throw new VerificationError("entry-mismatch", "the referenced value differs from the proven one");
+    }
+    // `resolved.proven` is `first.proven` or a later tx proven from it.
+    await trust.commit(snap, resolved.proven.txId > first.proven.txId ? resolved.proven : first.proven);
+    return { ...resolved.entry, referencedBy: ref };
+  }
+
+  /** One `VerifiableGet` proven from `base` (entry inclusion, dual proof, signature); commits nothing. */
+  async #proveEntry(
+    trust: TrustManager,
+    base: { txId: bigint; txHash: Digest },
+    key: Uint8Array,
+    req: { atTx: bigint; sinceTx: bigint; atRevision: bigint; noWait: boolean },
+    options: CallOptions | undefined,
+  ): Promise<{ entry: Entry; proven: ProvenState }> {
     const res = await this.#call(
       ImmuService.method.verifiableGet,
-      { keyRequest: { key, ...req }, proveSinceTx: snap.txId },
+      { keyRequest: { key, ...req }, proveSinceTx: base.txId },
       options,
     );
     const entryProto = required(res.entry, "entry");
@@ -306,6 +360,9 @@ export class Verifier {
     let spec: EntrySpec;
     if (ref) {
       vTx = ref.tx;
+      if (!bytesEqual(ref.key, key)) {
+        throw new VerificationError("entry-mismatch", "the server returned a reference for another key");
+      }
       spec = referenceEntrySpec(key, entryProto.key, ref.atTx, kvMetadataFromProto(ref.metadata));
     } else {
       vTx = entryProto.tx;
@@ -317,7 +374,7 @@ export class Verifier {
     if (req.atTx !== 0n && vTx !== req.atTx) {
       throw new VerificationError("entry-mismatch", `asked for tx ${req.atTx}, the server proved tx ${vTx}`);
     }
-    const { header, source, target } = direction(snap, vTx, dp);
+    const { header, source, target } = direction(base, vTx, dp);
     verifyHtreeInclusion(
       inclusionProofFromProto(res.inclusionProof),
       entryDigest(header.version, spec),
@@ -330,22 +387,7 @@ export class Verifier {
       header: dp.targetTxHeader,
     };
     trust.checkSignature({ ...proven, signature: proven.signature });
-    await trust.commit(snap, proven);
-
-    const entry = entryFromProto(entryProto);
-    if (ref) {
-      // The resolved value is not covered by the reference's proof: prove it where it was written.
-      const resolved = await this.get(
-        entryProto.key,
-        { atTx: entryProto.tx, sinceTx: 0n, atRevision: 0n, noWait: true },
-        options,
-      );
-      if (!bytesEqual(resolved.value, entry.value) || resolved.tx !== entry.tx) {
-        throw new VerificationError("entry-mismatch", "the referenced value differs from the proven one");
-      }
-      return { ...resolved, referencedBy: entry.referencedBy! };
-    }
-    return entry;
+    return { entry: entryFromProto(entryProto), proven };
   }
 
   /** `VerifiableTxById`, plus a re-hash of every returned entry against the proven header. */
@@ -400,7 +442,7 @@ export class Verifier {
  * trusted state to a newer tx, or backward from an older tx to the trusted state.
  */
 function direction(
-  snap: Snapshot,
+  snap: { readonly txId: bigint; readonly txHash: Digest },
   vTx: bigint,
   dp: DualProof,
 ): { header: TxHeader; source: ProvenState; target: ProvenState } {
