@@ -13,6 +13,7 @@ import * as admin from "./ops/admin.js";
 import { type EntryInput, keyRequest, toKVs, toPreconditions } from "./ops/args.js";
 import * as kv from "./ops/kv.js";
 import type { PagedIterable } from "./ops/paged.js";
+import * as sqlOps from "./ops/sql.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import type { SessionInfo } from "./session.js";
 import type { TrustedState } from "./state/index.js";
@@ -441,6 +442,114 @@ export class ImmudbClient {
   /** The trusted state of the current database, as stored (or `undefined` before the first verified call). */
   async trustedState(): Promise<TrustedState | undefined> {
     return (await this.#ctx.trust()).stored();
+  }
+
+  // ---- SQL ----
+
+  /**
+   * Runs SQL statements (`SQLExec`; several separated by `;`, `BEGIN TRANSACTION; … COMMIT;` included).
+   *
+   * @param params - named parameters: `{ id: 5n }` fills `@id`. `bigint` → INTEGER, `number` → FLOAT, `string`
+   *   → VARCHAR, `boolean`, `Uint8Array` → BLOB, `Date` → TIMESTAMP, `null` → NULL; `sql.int()`,
+   *   `sql.float()`, `sql.timestamp()`, `sql.uuid()`, `sql.json()` say the type explicitly.
+   * @returns the committed transactions (header, updated rows, AUTO_INCREMENT keys by table).
+   * @throws InvalidArgumentError for empty SQL or a parameter of another type (before any RPC).
+   */
+  sqlExec(
+    sql: string,
+    params?: sqlOps.SqlParams,
+    options?: sqlOps.SqlExecOptions,
+  ): Promise<sqlOps.SqlExecResult> {
+    return sqlOps.sqlExec(this.#ctx, sql, params, options);
+  }
+
+  /**
+   * Runs a query (`SQLQuery`, streamed: results of any size, beyond immudb's 2500 rows per message) and
+   * collects every row. Values: INTEGER → `bigint`, FLOAT → `number`, VARCHAR/UUID → `string`, BOOLEAN, BLOB →
+   * `Uint8Array`, TIMESTAMP → `SqlTimestamp` (a `Date` with exact `micros`), JSON → parsed, NULL → `null`.
+   * For large results prefer {@link sqlQueryIterable}.
+   *
+   * @throws InvalidArgumentError for empty SQL or a bad parameter (before any RPC).
+   */
+  sqlQuery(sql: string, params?: sqlOps.SqlParams, options?: CallOptions): Promise<sqlOps.SqlQueryResult> {
+    return sqlOps.sqlQuery(this.#ctx, sql, params, options);
+  }
+
+  /**
+   * Runs a query and yields its rows as the server streams them, without buffering the whole result. Each
+   * iteration runs the query; leaving the loop early (`break`) cancels the call. Parameters are checked now.
+   *
+   * @example
+   * ```ts
+   * for await (const row of client.sqlQueryIterable("SELECT id, name FROM users")) console.log(row.get("name"));
+   * ```
+   */
+  sqlQueryIterable(
+    sql: string,
+    params?: sqlOps.SqlParams,
+    options?: CallOptions,
+  ): AsyncIterable<sqlOps.SqlRow> {
+    return sqlOps.sqlQueryIterable(this.#ctx, sql, params, options);
+  }
+
+  /** The names of the tables of the current database (`ListTables`). */
+  listTables(options?: CallOptions): Promise<string[]> {
+    return sqlOps.listTables(this.#ctx, options);
+  }
+
+  /** The columns of a table (`DescribeTable`). Rejects with a `ServerError` if the table does not exist. */
+  describeTable(table: string, options?: CallOptions): Promise<sqlOps.SqlColumnDescription[]> {
+    return sqlOps.describeTable(this.#ctx, table, options);
+  }
+
+  /**
+   * Runs `fn` in an interactive SQL transaction: commits when it resolves (returning its value and the
+   * committed transaction), rolls back when it throws and rethrows that error (a failed rollback is attached
+   * to it as `rollbackError`). Nothing is retried: a lost session rejects with code `SESSION_NOT_FOUND`.
+   *
+   * @example
+   * ```ts
+   * const { result } = await client.transaction(async (tx) => {
+   *   await tx.exec("UPDATE accounts SET balance = balance - 10 WHERE id = @id", { id: 1n });
+   *   return (await tx.query("SELECT balance FROM accounts WHERE id = @id", { id: 1n })).rows[0]?.get("balance");
+   * });
+   * ```
+   */
+  transaction<T>(
+    fn: (tx: sqlOps.SqlTransaction) => Promise<T> | T,
+    options?: sqlOps.SqlTransactionOptions,
+  ): Promise<sqlOps.SqlTransactionResult<T>> {
+    return sqlOps.runTransaction(this.#ctx, fn, options);
+  }
+
+  /**
+   * Opens an interactive SQL transaction (`NewTx`); finish it with `commit()` or `rollback()`. With
+   * `await using tx = await client.beginTransaction()`, leaving the scope rolls back an uncommitted one.
+   */
+  beginTransaction(options?: sqlOps.SqlTransactionOptions): Promise<sqlOps.SqlTransaction> {
+    return sqlOps.beginTransaction(this.#ctx, options);
+  }
+
+  /**
+   * Reads a row by primary key and proves it (`VerifiableSQLGet`, spec 4.7): the row is stored under the key
+   * built from these values in its transaction, that transaction is in the trusted history, and only then is
+   * the trusted state advanced. The row holds every current column of the table. Right after writing the
+   * row, pass `sinceTx` (the writing tx): immudb answers this RPC without waiting for its index.
+   *
+   * @param primaryKey - the primary-key value, or the values in primary-key column order for a composite key.
+   *   A `number` fits INTEGER (if whole) and FLOAT columns, a `Date`/`sql.timestamp()` TIMESTAMP, a string or
+   *   16 bytes UUID.
+   * @throws ServerError `KEY_NOT_FOUND` when there is no such row (absence cannot be proven).
+   * @throws InvalidArgumentError for a bad value (before any RPC), or one that does not fit its column's type
+   *   (once the server reported the types; the trusted state is unchanged).
+   * @throws VerificationError when any proof fails; the trusted state is then unchanged.
+   */
+  verifiedSqlGet(
+    table: string,
+    primaryKey: sqlOps.SqlParam | readonly sqlOps.SqlParam[],
+    options?: sqlOps.VerifiedSqlGetOptions,
+  ): Promise<sqlOps.VerifiedSqlRow> {
+    return sqlOps.verifiedSqlGet(this.#ctx, table, primaryKey, options);
   }
 
   // ---- databases, users, server ----

@@ -43,6 +43,25 @@ export type {
 export { Permission, SqlPrivilege } from "./ops/admin.js";
 export type { EntryInput } from "./ops/args.js";
 export { PagedIterable } from "./ops/paged.js";
+export type {
+  SqlColumn,
+  SqlColumnDescription,
+  SqlCommittedTx,
+  SqlExecOptions,
+  SqlExecResult,
+  SqlJsonValue,
+  SqlParam,
+  SqlParams,
+  SqlParamType,
+  SqlQueryResult,
+  SqlTransactionOptions,
+  SqlTransactionResult,
+  SqlTransactionState,
+  SqlValue,
+  VerifiedSqlGetOptions,
+  VerifiedSqlRow,
+} from "./ops/sql.js";
+export { SqlRow, SqlTimestamp, SqlTransaction, SqlTypedParam, sql } from "./ops/sql.js";
 export type { ClientOptions, Logger, TlsOptions } from "./options.js";
 export { DEFAULTS, parseConnectionUrl } from "./options.js";
 export type { SessionInfo } from "./session.js";

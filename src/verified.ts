@@ -24,6 +24,16 @@ import {
   type Signature,
   type VerifiableTx,
 } from "./gen/schema_pb.js";
+import {
+  decodeSqlColumnBytes,
+  isSqlKeyType,
+  makeSqlRow,
+  SqlTimestamp,
+  type SqlValue,
+  type SqlWireValue,
+  type VerifiedSqlRow,
+  wireToKeyValue,
+} from "./ops/sql.js";
 import type { ProvenState, Snapshot, TrustManager } from "./trust.js";
 import type { CallOptions, Entry } from "./types.js";
 import {
@@ -31,13 +41,18 @@ import {
   bytesEqual,
   type Digest,
   type DualProof,
+  decodeSqlRowValue,
   type EntrySpec,
+  encodeSqlPrimaryKeyValue,
   entryDigest,
   htreeRoot,
   type KVMetadata,
   linearAdvanceProofRange,
   plainEntrySpec,
   referenceEntrySpec,
+  type SqlPrimaryKeyValue,
+  sha256,
+  sqlRowKey,
   type TxHeader,
   verifyDualProof,
   verifyHtreeInclusion,
@@ -433,6 +448,134 @@ export class Verifier {
         valueLength: tx.entries[i]?.vLen ?? 0,
         ...(s.metadata ? { metadata: s.metadata } : {}),
       })),
+    };
+  }
+
+  /**
+   * `VerifiableSQLGet` (spec 4.7): rebuilds the row key from the caller's primary-key values and the column
+   * metadata the server reports, proves the row (its key and stored value, no metadata) is in its transaction
+   * under the proven header's `eH`, proves that transaction against the trusted state (dual proof), checks the
+   * signature, and only then moves the trusted state. Hardening over the Go SDK: the number of primary-key
+   * columns must equal the number of values, the digest version is the proven header's, the decoded row must
+   * hold the requested primary key, and with `atTx` the proven tx must be that one.
+   *
+   * @param pkValues - the wire values sent, in primary-key column order (see `toSqlPrimaryKey`).
+   * @param req - `atTx`: the row version written by exactly this tx (0: the latest); `sinceTx` is sent as
+   *   asked, though immudb 1.11 ignores it (see `VerifiedSqlGetOptions.sinceTx`).
+   */
+  async sqlGet(
+    table: string,
+    pkValues: readonly SqlWireValue[],
+    req: { readonly atTx: bigint; readonly sinceTx: bigint },
+    options: CallOptions | undefined,
+  ): Promise<VerifiedSqlRow> {
+    const { atTx, sinceTx } = req;
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const res = await this.#call(
+      ImmuService.method.verifiableSQLGet,
+      {
+        sqlGetRequest: { table, pkValues: pkValues.map((value) => ({ value })), atTx, sinceTx },
+        proveSinceTx: snap.txId,
+      },
+      options,
+    );
+    const sqlEntry = required(res.sqlEntry, "SQL entry");
+    const vtx = required(res.verifiableTx, "verifiable tx");
+    const dp = dualProofFromProto(vtx.dualProof);
+    const vTx = sqlEntry.tx;
+    if (atTx !== 0n && vTx !== atTx) {
+      throw new VerificationError("entry-mismatch", `asked for tx ${atTx}, the server proved tx ${vTx}`);
+    }
+
+    // Primary key → row key, from the caller's values and the reported column types and lengths.
+    if (res.PKIDs.length !== pkValues.length) {
+      throw new VerificationError(
+        "sql-row",
+        `the table has ${res.PKIDs.length} primary-key columns, ${pkValues.length} values were given`,
+      );
+    }
+    const column = (id: number) => {
+      const type = res.ColTypesById[id];
+      const maxLen = res.ColLenById[id];
+      const name = res.ColNamesById[id] ?? `#${id}`;
+      if (type === undefined || maxLen === undefined) {
+        throw new VerificationError("sql-row", `the server sent no type or length for column ${name}`);
+      }
+      return { name, type, maxLen };
+    };
+    const encodedPk = res.PKIDs.map((id, i) => {
+      const c = column(id);
+      if (!isSqlKeyType(c.type)) {
+        throw new VerificationError("sql-row", `primary-key column ${c.name} has type ${c.type}`);
+      }
+      const value = wireToKeyValue(pkValues[i] as SqlWireValue, c.type, c.name, i + 1);
+      return encodeSqlPrimaryKeyValue(value, c.type, c.maxLen);
+    });
+    const rowKey = sqlRowKey(res.DatabaseId, res.TableId, encodedPk);
+
+    // The stored row: columns the table no longer has (dropped, id <= MaxColId) are skipped.
+    const stored = decodeSqlRowValue(sqlEntry.value);
+    const byId = new Map<number, SqlValue>();
+    for (const [id, bytes] of stored) {
+      const type = res.ColTypesById[id];
+      if (type === undefined) {
+        if (id > res.MaxColId) {
+          throw new VerificationError(
+            "sql-row",
+            `the row holds column ${id}, above the table's ${res.MaxColId}`,
+          );
+        }
+        continue;
+      }
+      byId.set(id, decodeSqlColumnBytes(bytes, type, res.ColNamesById[id] ?? `#${id}`));
+    }
+    res.PKIDs.forEach((id, i) => {
+      const c = column(id);
+      const v = byId.get(id);
+      const enc =
+        v === undefined || v === null || !isSqlKeyType(c.type)
+          ? undefined
+          : encodeSqlPrimaryKeyValue(
+              v instanceof SqlTimestamp ? v.micros : (v as SqlPrimaryKeyValue),
+              c.type,
+              c.maxLen,
+            );
+      if (enc === undefined || !bytesEqual(enc, encodedPk[i] as Uint8Array)) {
+        throw new VerificationError("sql-row", `the row does not hold the requested value of ${c.name}`);
+      }
+    });
+
+    const { header, source, target } = direction(snap, vTx, dp);
+    verifyHtreeInclusion(
+      inclusionProofFromProto(res.inclusionProof),
+      entryDigest(header.version, { key: rowKey, hValue: sha256(sqlEntry.value) }),
+      header.eh,
+    );
+    await this.#checkDual(dp, source, target, options);
+    const proven: ProvenState = {
+      ...target,
+      signature: signatureOf(vtx.signature),
+      header: dp.targetTxHeader,
+    };
+    trust.checkSignature({ ...proven, signature: proven.signature });
+    await trust.commit(snap, proven);
+
+    const ids = Object.keys(res.ColTypesById)
+      .map(Number)
+      .sort((a, b) => a - b);
+    const columns = ids.map((id) => ({
+      name: res.ColNamesById[id] ?? `#${id}`,
+      type: res.ColTypesById[id] ?? "",
+    }));
+    return {
+      tx: vTx,
+      header,
+      row: makeSqlRow(
+        table,
+        columns,
+        ids.map((id) => byId.get(id) ?? null),
+      ),
     };
   }
 }
