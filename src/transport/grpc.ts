@@ -21,7 +21,7 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { AbortError, type ImmudbError, InvalidArgumentError } from "../errors.js";
+import { AbortError, ConnectionError, type ImmudbError, InvalidArgumentError } from "../errors.js";
 import { mapGrpcError } from "./errors.js";
 
 /**
@@ -170,6 +170,13 @@ export class GrpcTransport {
     return err;
   }
 
+  /** A ConnectionError (code CLOSED) for a call on a closed transport (so nothing was sent). */
+  #closedError(rpc: string): ConnectionError {
+    const err = new ConnectionError(`${rpc}: the client is closed`, { code: "CLOSED" });
+    unsent.add(err);
+    return err;
+  }
+
   /** Whether {@link close} was called. */
   get closed(): boolean {
     return this.#closed;
@@ -203,6 +210,10 @@ export class GrpcTransport {
     const codec = this.#codec(method);
     const rpc = codec.path.slice(1);
     return new Promise<MessageShape<O>>((resolve, reject) => {
+      if (this.#closed) {
+        reject(this.#closedError(rpc));
+        return;
+      }
       if (options.signal?.aborted) {
         reject(this.#abortedBeforeSending(rpc, options.signal));
         return;
@@ -244,6 +255,7 @@ export class GrpcTransport {
   ): AsyncGenerator<MessageShape<O>, void, undefined> {
     const codec = this.#codec(method);
     const rpc = codec.path.slice(1);
+    if (this.#closed) throw this.#closedError(rpc);
     if (options.signal?.aborted) throw this.#abortedBeforeSending(rpc, options.signal);
     const call = this.#client.makeServerStreamRequest(
       codec.path,
@@ -284,6 +296,7 @@ export class GrpcTransport {
   ): Promise<MessageShape<O>> {
     const codec = this.#codec(method);
     const rpc = codec.path.slice(1);
+    if (this.#closed) return Promise.reject(this.#closedError(rpc));
     if (options.signal?.aborted) return Promise.reject(this.#abortedBeforeSending(rpc, options.signal));
     let aborted = false;
     let settled = false;
@@ -342,6 +355,7 @@ export class GrpcTransport {
   ): AsyncGenerator<MessageShape<O>, void, undefined> {
     const codec = this.#codec(method);
     const rpc = codec.path.slice(1);
+    if (this.#closed) throw this.#closedError(rpc);
     if (options.signal?.aborted) throw this.#abortedBeforeSending(rpc, options.signal);
     const call: grpc.ClientDuplexStream<unknown, unknown> = this.#client.makeBidiStreamRequest(
       codec.path,
