@@ -155,7 +155,10 @@ export class StateError extends ImmudbError {
   }
 }
 
-/** The call did not finish within its `timeoutMs`. For a write, the outcome is unknown. */
+/**
+ * The call did not finish within its `timeoutMs`. A write that may have been sent before the deadline passed is
+ * reported as an {@link UnknownOutcomeError} with this error as its `cause`.
+ */
 export class TimeoutError extends ImmudbError {
   constructor(message: string, options?: ErrorOptions) {
     super("TIMEOUT", message, options);
@@ -163,7 +166,10 @@ export class TimeoutError extends ImmudbError {
   }
 }
 
-/** The call was cancelled through its `signal`. For a write, the outcome is unknown. */
+/**
+ * The call was cancelled through its `signal`. A write cancelled after it may have been sent is reported as an
+ * {@link UnknownOutcomeError} with this error as its `cause`.
+ */
 export class AbortError extends ImmudbError {
   constructor(message: string, options?: ErrorOptions) {
     super("ABORTED", message, options);

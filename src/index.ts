@@ -62,7 +62,7 @@ export type {
   VerifiedSqlRow,
 } from "./ops/sql.js";
 export { SqlRow, SqlTimestamp, SqlTransaction, SqlTypedParam, sql } from "./ops/sql.js";
-export type { ClientOptions, Logger, TlsOptions } from "./options.js";
+export type { AuthMode, ClientOptions, Logger, RetryOptions, TlsOptions } from "./options.js";
 export { DEFAULTS, parseConnectionUrl } from "./options.js";
 export type { SessionInfo } from "./session.js";
 export type { FileStateStoreOptions, StateStore, TrustedState } from "./state/index.js";

@@ -691,18 +691,19 @@ export async function truncateDatabase(
 /**
  * Switches the client to another database: the current session is closed and one is opened on `name`, then
  * checked with `UseDatabase` (opening a session on an unloaded or deleted database succeeds; `UseDatabase`
- * does not). On failure the client goes back to its previous database.
+ * does not). With `auth: "token"`, `UseDatabase` gives the client a new token bound to `name` instead. On failure
+ * the client goes back to its previous database.
  */
 export async function useDatabase(ctx: ClientContext, name: string, options?: CallOptions): Promise<void> {
   checkDatabaseName(name);
-  const previous = ctx.sessions.database;
+  const previous = ctx.auth.database;
   if (previous === name) return;
   try {
-    await ctx.sessions.switchDatabase(name);
+    await ctx.auth.switchDatabase(name);
     await ctx.unary(ImmuService.method.useDatabase, { databaseName: name }, options);
   } catch (err) {
     try {
-      await ctx.sessions.switchDatabase(previous);
+      await ctx.auth.switchDatabase(previous);
     } catch (restoreErr) {
       ctx.options.logger.warn(
         `immudb-ts: could not reopen the session on ${previous} after a failed switch: ${(restoreErr as Error).message}`,
