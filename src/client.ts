@@ -13,7 +13,9 @@ import * as admin from "./ops/admin.js";
 import { type EntryInput, keyRequest, toKVs, toPreconditions } from "./ops/args.js";
 import * as kv from "./ops/kv.js";
 import type { PagedIterable } from "./ops/paged.js";
+import * as replication from "./ops/replication.js";
 import * as sqlOps from "./ops/sql.js";
+import * as streams from "./ops/stream.js";
 import { type ClientOptions, type ResolvedOptions, resolveOptions } from "./options.js";
 import type { SessionInfo } from "./session.js";
 import type { TrustedState } from "./state/index.js";
@@ -794,6 +796,182 @@ export class ImmudbClient {
   }
 
   // ---- end of databases, users, server ----
+
+  // ---- streaming and replication ----
+
+  /**
+   * Writes one key-value pair through a client stream (`streamSet`): the value travels in chunks of at most
+   * 64 KiB, so no gRPC message limit bounds it. Not verified (see {@link streamVerifiedSet}).
+   *
+   * immudb's `streamSet` accepts at most 32 MiB of values per transaction; above that the write goes through
+   * `streamExecAll`. The database's `maxValueLen` (32 MiB including a 1-byte prefix by default) still applies.
+   * The stream carries no metadata, preconditions or `noWait`.
+   *
+   * @param value - bytes, a string, or the value in pieces from an (async) iterable such as a Node `Readable`
+   *   (then `options.size`, the total length, is required; pieces are sent as they come).
+   * @throws InvalidArgumentError for a bad key, value or size (before any RPC, or, for a value in pieces that
+   *   turns out shorter or longer than `size`, while sending: the call is then cancelled).
+   */
+  streamSet(
+    key: Uint8Array | string,
+    value: streams.StreamValue,
+    options?: streams.StreamSetOptions,
+  ): Promise<WriteResult> {
+    return streams.streamSetAll(
+      this.#ctx,
+      [options?.size === undefined ? { key, value } : { key, value, size: options.size }],
+      options,
+    );
+  }
+
+  /**
+   * Writes several key-value pairs in one transaction through a client stream (see {@link streamSet}). Keys must
+   * be distinct; an empty value is accepted only as the last entry (immudb's stream reader stops at it).
+   */
+  streamSetAll(
+    entries: readonly streams.StreamEntryInput[],
+    options?: streams.StreamWriteOptions,
+  ): Promise<WriteResult> {
+    return streams.streamSetAll(this.#ctx, entries, options);
+  }
+
+  /**
+   * Reads a key's value through a server stream (`streamGet`), whole. Not verified (see
+   * {@link streamVerifiedGet}). The stream carries only key and value.
+   *
+   * @returns `undefined` when the key does not exist, was deleted or has expired.
+   */
+  streamGet(key: Uint8Array | string, options?: GetOptions): Promise<streams.StreamedEntry | undefined> {
+    return streams.streamGet(this.#ctx, key, options);
+  }
+
+  /**
+   * Starts reading a key's value through `streamGet` and returns once its length is known, without buffering the
+   * value: iterate the returned reader to get the bytes as they arrive (e.g. `Readable.from(reader)`). Leaving
+   * the loop early or `reader.cancel()` cancels the call. Not verified: a value can only be proven once it has
+   * been read whole (use {@link streamVerifiedGet}).
+   *
+   * @returns `undefined` when the key does not exist.
+   */
+  streamGetReader(key: Uint8Array | string, options?: GetOptions): Promise<streams.ValueReader | undefined> {
+    return streams.streamGetReader(this.#ctx, key, options);
+  }
+
+  /**
+   * Writes one key-value pair through a client stream and proves it exactly like {@link verifiedSet}: sent with
+   * `proveSinceTx` = the trusted state, the value hashed as it is sent, the transaction must hold exactly this
+   * entry and extend the trusted history (dual proof, signature when configured); only then does the trusted
+   * state advance. Above immudb's 32 MiB stream cap (8 bytes less than for {@link streamSet}) the write goes
+   * through `streamExecAll` and is proven with `VerifiableTxById`.
+   *
+   * @throws VerificationError when any proof fails; the trusted state is then unchanged.
+   */
+  streamVerifiedSet(
+    key: Uint8Array | string,
+    value: streams.StreamValue,
+    options?: streams.StreamSetOptions,
+  ): Promise<WriteResult> {
+    return streams.streamVerifiedSetAll(
+      this.#ctx,
+      [options?.size === undefined ? { key, value } : { key, value, size: options.size }],
+      options,
+    );
+  }
+
+  /** Writes several key-value pairs in one transaction through a client stream and proves every entry. */
+  streamVerifiedSetAll(
+    entries: readonly streams.StreamEntryInput[],
+    options?: streams.StreamWriteOptions,
+  ): Promise<WriteResult> {
+    return streams.streamVerifiedSetAll(this.#ctx, entries, options);
+  }
+
+  /**
+   * Reads a key through `streamVerifiableGet` and proves it exactly like {@link verifiedGet} (`proveSinceTx` =
+   * the trusted state, entry inclusion, dual proof, signature, then the trusted state advances; references proven
+   * down to the referenced value). The value is held in memory until proven, and never returned unproven.
+   *
+   * The stream leaves out the entry's metadata: an entry that has some (an expiry) is proven with its metadata
+   * read from its transaction, and then carries it. It also leaves out the revision: `revision` is `0n`.
+   *
+   * @throws ServerError `KEY_NOT_FOUND` when the key does not exist (absence cannot be proven).
+   * @throws VerificationError when any proof fails, or the stream is malformed; the trusted state is unchanged.
+   */
+  streamVerifiedGet(key: Uint8Array | string, options?: VerifiedGetOptions): Promise<Entry> {
+    return streams.streamVerifiedGet(this.#ctx, key, options);
+  }
+
+  /**
+   * Scans keys through `streamScan`: one request, at most 2,500 entries, each key with its value. Arguments are
+   * checked at once; the call starts with the iteration, and leaving the loop early cancels it. Not verified.
+   */
+  streamScan(options?: streams.StreamScanOptions): AsyncGenerator<streams.StreamedEntry, void, undefined> {
+    return streams.streamScan(this.#ctx, options);
+  }
+
+  /**
+   * Members of a sorted set with their keys' values, through `streamZScan` (one request, at most 2,500). Leaving
+   * the loop early cancels the call. Not verified.
+   */
+  streamZScan(
+    set: Uint8Array | string,
+    options?: streams.StreamZScanOptions,
+  ): AsyncGenerator<streams.StreamedZEntry, void, undefined> {
+    return streams.streamZScan(this.#ctx, set, options);
+  }
+
+  /**
+   * A key's values through `streamHistory` (one request, at most 2,500), oldest first unless `desc`. The stream
+   * carries only key and value per revision. Leaving the loop early cancels the call. Not verified.
+   */
+  streamHistory(
+    key: Uint8Array | string,
+    options?: streams.StreamHistoryOptions,
+  ): AsyncGenerator<streams.StreamedEntry, void, undefined> {
+    return streams.streamHistory(this.#ctx, key, options);
+  }
+
+  /**
+   * Writes key-value and sorted-set operations atomically through `streamExecAll` (values in chunks, as for
+   * {@link streamSet}, with no 32 MiB stream cap). immudb's stream has no reference operation, metadata,
+   * preconditions or `noWait`, and cannot carry an empty value. Not verified.
+   */
+  streamExecAll(
+    operations: readonly streams.StreamOperation[],
+    options?: streams.StreamWriteOptions,
+  ): Promise<WriteResult> {
+    return streams.streamExecAll(this.#ctx, operations, options);
+  }
+
+  /**
+   * Exports one transaction of the current database in immudb's replication format (`exportTx`); see
+   * `decodeExportedTx` to read it. Needs the Admin or SysAdmin permission.
+   */
+  exportTx(tx: bigint, options?: replication.ExportTxOptions): Promise<Uint8Array> {
+    return replication.exportTx(this.#ctx, tx, options);
+  }
+
+  /**
+   * Exports transactions over one bidirectional `streamExportTx` call (as immudb's replicator does), with up to
+   * `window` requests in flight, yielding them in order. Leaving the loop early cancels the call.
+   */
+  streamExportTx(
+    txIds: Iterable<bigint> | AsyncIterable<bigint>,
+    options?: replication.StreamExportTxOptions,
+  ): AsyncGenerator<replication.ExportedTx, void, undefined> {
+    return replication.streamExportTx(this.#ctx, txIds, options);
+  }
+
+  /**
+   * Applies an exported transaction to the current database (`replicateTx`), which must be a replica database
+   * not replicating by itself, and the transaction its next one. Returns the committed header. Needs the Admin
+   * or SysAdmin permission. See `copyTransactions` for a proven copy of a whole history.
+   */
+  replicateTx(bytes: Uint8Array, options?: replication.ReplicateTxOptions): Promise<WriteResult> {
+    return replication.replicateTx(this.#ctx, bytes, options);
+  }
+
+  // ---- end of streaming and replication ----
 
   /** Closes the session and the connection. Idempotent; pending calls fail with a `ConnectionError`. */
   close(): Promise<void> {

@@ -44,6 +44,17 @@ export { Permission, SqlPrivilege } from "./ops/admin.js";
 export type { EntryInput } from "./ops/args.js";
 export { PagedIterable } from "./ops/paged.js";
 export type {
+  CopyResult,
+  CopyTransactionsOptions,
+  DecodedTx,
+  ExportedTx,
+  ExportedTxEntry,
+  ExportTxOptions,
+  ReplicateTxOptions,
+  StreamExportTxOptions,
+} from "./ops/replication.js";
+export { copyTransactions, decodeExportedTx } from "./ops/replication.js";
+export type {
   SqlColumn,
   SqlColumnDescription,
   SqlCommittedTx,
@@ -62,6 +73,20 @@ export type {
   VerifiedSqlRow,
 } from "./ops/sql.js";
 export { SqlRow, SqlTimestamp, SqlTransaction, SqlTypedParam, sql } from "./ops/sql.js";
+export type {
+  StreamEntryInput,
+  StreamedEntry,
+  StreamedZEntry,
+  StreamHistoryOptions,
+  StreamOperation,
+  StreamScanOptions,
+  StreamSetOptions,
+  StreamValue,
+  StreamWriteOptions,
+  StreamZScanOptions,
+  ValueReader,
+} from "./ops/stream.js";
+export { MAX_STREAM_SET_VALUE_BYTES } from "./ops/stream.js";
 export type { AuthMode, ClientOptions, Logger, RetryOptions, TlsOptions } from "./options.js";
 export { DEFAULTS, parseConnectionUrl } from "./options.js";
 export type { SessionInfo } from "./session.js";

@@ -8,7 +8,7 @@
  * @module
  */
 import type { DescMessage, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import { entryFromProto, kvMetadataFromProto } from "./convert/index.js";
+import { entryFromProto, kvMetadataFromProto, referenceFromProto } from "./convert/index.js";
 import {
   dualProofFromProto,
   headerOf,
@@ -18,8 +18,10 @@ import {
 } from "./convert/proofs.js";
 import { VerificationError } from "./errors.js";
 import {
+  type Entry as EntryProto,
   EntryTypeAction,
   ImmuService,
+  type InclusionProof as InclusionProofProto,
   type KVMetadataSchema,
   type Signature,
   type VerifiableTx,
@@ -93,6 +95,25 @@ export interface VerifiedTxEntry {
   readonly valueLength: number;
   /** Entry metadata, if any. */
   readonly metadata?: KVMetadata;
+}
+
+/** A key request of a streamed verified read. */
+export interface StreamedKeyRequest {
+  readonly key: Uint8Array;
+  readonly atTx: bigint;
+  readonly sinceTx: bigint;
+  readonly atRevision: bigint;
+  readonly noWait: boolean;
+}
+
+/** The four messages of a `streamVerifiableGet` answer, decoded. */
+export interface StreamedVerifiableEntry {
+  /** `Entry{tx, key, referencedBy}`: the server strips the value and the metadata. */
+  readonly entry: EntryProto;
+  readonly verifiableTx: VerifiableTx;
+  readonly inclusionProof: InclusionProofProto;
+  /** The value (of the referenced key, for a reference). */
+  readonly value: Uint8Array;
 }
 
 const EXCLUDE_ALL = {
@@ -449,6 +470,121 @@ export class Verifier {
         ...(s.metadata ? { metadata: s.metadata } : {}),
       })),
     };
+  }
+
+  /**
+   * A streamed verified write (`streamVerifiableSet`, or `streamExecAll` followed by `VerifiableTxById` for
+   * writes above the stream's 32 MiB cap; see `src/ops/stream.ts`). `send` writes the entries with
+   * `proveSinceTx` = the trusted state and returns the server's answer together with the entry specs of what it
+   * sent (values hashed while they were sent). The answer is then checked exactly like {@link set}: the tx holds
+   * exactly those entries, it extends the trusted state (dual proof), signature, then trust commit.
+   */
+  async streamSet(
+    send: (proveSinceTx: bigint) => Promise<{ vtx: VerifiableTx; expected: readonly EntrySpec[] }>,
+    options: CallOptions | undefined,
+  ): Promise<TxHeader> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const { vtx, expected } = await send(snap.txId);
+    return this.#verifyWrite(trust, snap, vtx, expected, options);
+  }
+
+  /**
+   * A streamed verified read (`streamVerifiableGet`): `receive` sends the request with `proveSinceTx` = the
+   * trusted state (the Go SDK leaves it unset) and returns the four decoded stream messages. Checked like
+   * {@link get}: entry inclusion under the proven header's `eH`, dual proof, signature, trust commit; a reference
+   * is proven down to the referenced value with a second streamed read.
+   *
+   * The stream carries `Entry{tx, key, referencedBy}` without the entry's metadata, which is hashed into the
+   * entry digest. So the entry is first hashed without metadata; if that does not verify, its metadata is read
+   * from its transaction (`TxById`, digests only) and the inclusion is checked again with it. The metadata is
+   * then proven by the same inclusion proof (a wrong one cannot hash to the proven leaf).
+   */
+  async streamGet(
+    req: StreamedKeyRequest,
+    receive: (req: StreamedKeyRequest, proveSinceTx: bigint) => Promise<StreamedVerifiableEntry>,
+    options: CallOptions | undefined,
+  ): Promise<Entry> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const res = await receive(req, snap.txId);
+    const entryProto = res.entry;
+    const vtx = res.verifiableTx;
+    const dp = dualProofFromProto(vtx.dualProof);
+    const ref = entryProto.referencedBy;
+    let vTx: bigint;
+    let spec: EntrySpec;
+    if (ref) {
+      vTx = ref.tx;
+      spec = referenceEntrySpec(req.key, entryProto.key, ref.atTx, kvMetadataFromProto(ref.metadata));
+    } else {
+      vTx = entryProto.tx;
+      if (!bytesEqual(entryProto.key, req.key)) {
+        throw new VerificationError("entry-mismatch", "the server returned an entry for another key");
+      }
+      spec = plainEntrySpec(req.key, res.value);
+    }
+    if (req.atTx !== 0n && vTx !== req.atTx) {
+      throw new VerificationError("entry-mismatch", `asked for tx ${req.atTx}, the server proved tx ${vTx}`);
+    }
+    const { header, source, target } = direction(snap, vTx, dp);
+    const proof = inclusionProofFromProto(res.inclusionProof);
+    let metadata: KVMetadata | undefined;
+    try {
+      verifyHtreeInclusion(proof, entryDigest(header.version, spec), header.eh);
+    } catch (err) {
+      if (ref || !(err instanceof VerificationError) || header.version === 0) throw err;
+      metadata = await this.#storedMetadata(vTx, spec.key, options);
+      if (!metadata) throw err;
+      verifyHtreeInclusion(proof, entryDigest(header.version, { ...spec, metadata }), header.eh);
+    }
+    await this.#checkDual(dp, source, target, options);
+    const proven: ProvenState = {
+      ...target,
+      signature: signatureOf(vtx.signature),
+      header: dp.targetTxHeader,
+    };
+    trust.checkSignature({ ...proven, signature: proven.signature });
+    await trust.commit(snap, proven);
+
+    if (ref) {
+      // The resolved value is not covered by the reference's proof: prove it where it was written.
+      const resolved = await this.streamGet(
+        { key: entryProto.key, atTx: entryProto.tx, sinceTx: 0n, atRevision: 0n, noWait: true },
+        receive,
+        options,
+      );
+      if (!bytesEqual(resolved.value, res.value) || resolved.tx !== entryProto.tx) {
+        throw new VerificationError("entry-mismatch", "the referenced value differs from the proven one");
+      }
+      return { ...resolved, referencedBy: referenceFromProto(ref) };
+    }
+    return {
+      tx: entryProto.tx,
+      key: entryProto.key,
+      value: res.value,
+      expired: false,
+      revision: entryProto.revision,
+      ...(metadata ? { metadata } : {}),
+    };
+  }
+
+  /** The metadata of the entry stored under `storedKey` in tx `txId`, as the server reports it (not proven). */
+  async #storedMetadata(
+    txId: bigint,
+    storedKey: Uint8Array,
+    options: CallOptions | undefined,
+  ): Promise<KVMetadata | undefined> {
+    const tx = await this.#call(
+      ImmuService.method.txById,
+      {
+        tx: txId,
+        entriesSpec: { ...EXCLUDE_ALL, kvEntriesSpec: { action: EntryTypeAction.ONLY_DIGEST } },
+      },
+      options,
+    );
+    const e = tx.entries.find((x) => bytesEqual(x.key, storedKey));
+    return e ? kvMetadataFromProto(e.metadata) : undefined;
   }
 
   /**
