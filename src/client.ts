@@ -810,7 +810,8 @@ export class ImmudbClient {
    * @param value - bytes, a string, or the value in pieces from an (async) iterable such as a Node `Readable`
    *   (then `options.size`, the total length, is required; pieces are sent as they come).
    * @throws InvalidArgumentError for a bad key, value or size (before any RPC, or, for a value in pieces that
-   *   turns out shorter or longer than `size`, while sending: the call is then cancelled).
+   *   turns out shorter or longer than `size`, while sending). A value source that fails never leaves a partial
+   *   write: the transaction is made invalid and refused by the server, then the source's error is thrown.
    */
   streamSet(
     key: Uint8Array | string,

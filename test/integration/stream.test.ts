@@ -91,7 +91,7 @@ describe("unverified streams", () => {
     expect(same((await client.streamGet("s:array"))?.value, bytes)).toBe(true);
   });
 
-  it("rejects bad sizes and values; a short source cancels the call and writes nothing", async () => {
+  it("rejects bad sizes and values; a failing value source writes nothing", async () => {
     await expect(client.streamSet("s:bad", piecesOf(pattern(10, 3)))).rejects.toBeInstanceOf(
       InvalidArgumentError,
     );
