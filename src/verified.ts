@@ -8,7 +8,7 @@
  * @module
  */
 import type { DescMessage, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
-import { entryFromProto, kvMetadataFromProto, referenceFromProto } from "./convert/index.js";
+import { entryFromProto, kvMetadataFromProto } from "./convert/index.js";
 import {
   dualProofFromProto,
   headerOf,
@@ -105,6 +105,12 @@ export interface StreamedKeyRequest {
   readonly atRevision: bigint;
   readonly noWait: boolean;
 }
+
+/** How a verified read gets its answer: the unary RPC or the stream; `metadataStripped` for the stream. */
+type EntryFetch = (
+  req: StreamedKeyRequest,
+  proveSinceTx: bigint,
+) => Promise<StreamedVerifiableEntry & { readonly metadataStripped: boolean }>;
 
 /** The four messages of a `streamVerifiableGet` answer, decoded. */
 export interface StreamedVerifiableEntry {
@@ -341,14 +347,57 @@ export class Verifier {
    * For a reference, proves the reference entry, then the referenced value with a second verified read; the
    * trusted state moves only once both are proven.
    */
-  async get(
+  get(
     key: Uint8Array,
     req: { atTx: bigint; sinceTx: bigint; atRevision: bigint; noWait: boolean },
     options: CallOptions | undefined,
   ): Promise<Entry> {
+    return this.#get({ key, ...req }, options, async (r, proveSinceTx) => {
+      const res = await this.#call(
+        ImmuService.method.verifiableGet,
+        {
+          keyRequest: {
+            key: r.key,
+            atTx: r.atTx,
+            sinceTx: r.sinceTx,
+            atRevision: r.atRevision,
+            noWait: r.noWait,
+          },
+          proveSinceTx,
+        },
+        options,
+      );
+      return {
+        entry: required(res.entry, "entry"),
+        verifiableTx: required(res.verifiableTx, "verifiable tx"),
+        inclusionProof: required(res.inclusionProof, "inclusion proof"),
+        value: required(res.entry, "entry").value,
+        metadataStripped: false,
+      };
+    });
+  }
+
+  /**
+   * `streamVerifiableGet`: the same checks as {@link get}, on the four messages of the stream (`receive` runs
+   * the stream). The stream drops the entry's metadata, which is hashed into the entry digest: when the entry
+   * does not verify without it, its metadata is read from its transaction (`TxById`, digests only) and the
+   * inclusion checked again with it — a wrong one cannot hash to the proven leaf.
+   */
+  streamGet(
+    req: StreamedKeyRequest,
+    receive: (req: StreamedKeyRequest, proveSinceTx: bigint) => Promise<StreamedVerifiableEntry>,
+    options: CallOptions | undefined,
+  ): Promise<Entry> {
+    return this.#get(req, options, async (r, proveSinceTx) => ({
+      ...(await receive(r, proveSinceTx)),
+      metadataStripped: true,
+    }));
+  }
+
+  async #get(req: StreamedKeyRequest, options: CallOptions | undefined, fetch: EntryFetch): Promise<Entry> {
     const trust = await this.#trust();
     const snap = await trust.snapshot();
-    const first = await this.#proveEntry(trust, snap, key, req, options);
+    const first = await this.#proveEntry(trust, snap, req, fetch, options);
     const ref = first.entry.referencedBy;
     if (!ref) {
       await trust.commit(snap, first.proven);
@@ -359,8 +408,8 @@ export class Verifier {
     const resolved = await this.#proveEntry(
       trust,
       first.proven,
-      first.entry.key,
-      { atTx: first.entry.tx, sinceTx: 0n, atRevision: 0n, noWait: true },
+      { key: first.entry.key, atTx: first.entry.tx, sinceTx: 0n, atRevision: 0n, noWait: true },
+      fetch,
       options,
     );
     if (
@@ -375,47 +424,57 @@ export class Verifier {
     return { ...resolved.entry, referencedBy: ref };
   }
 
-  /** One `VerifiableGet` proven from `base` (entry inclusion, dual proof, signature); commits nothing. */
+  /** One verified read proven from `base` (entry inclusion, dual proof, signature); commits nothing. */
   async #proveEntry(
     trust: TrustManager,
     base: { txId: bigint; txHash: Digest },
-    key: Uint8Array,
-    req: { atTx: bigint; sinceTx: bigint; atRevision: bigint; noWait: boolean },
+    req: StreamedKeyRequest,
+    fetch: EntryFetch,
     options: CallOptions | undefined,
   ): Promise<{ entry: Entry; proven: ProvenState }> {
-    const res = await this.#call(
-      ImmuService.method.verifiableGet,
-      { keyRequest: { key, ...req }, proveSinceTx: base.txId },
-      options,
-    );
-    const entryProto = required(res.entry, "entry");
-    const vtx = required(res.verifiableTx, "verifiable tx");
+    const res = await fetch(req, base.txId);
+    const entryProto = res.entry;
+    const vtx = res.verifiableTx;
     const dp = dualProofFromProto(vtx.dualProof);
     const ref = entryProto.referencedBy;
     let vTx: bigint;
     let spec: EntrySpec;
     if (ref) {
       vTx = ref.tx;
-      if (!bytesEqual(ref.key, key)) {
+      if (!bytesEqual(ref.key, req.key)) {
         throw new VerificationError("entry-mismatch", "the server returned a reference for another key");
       }
-      spec = referenceEntrySpec(key, entryProto.key, ref.atTx, kvMetadataFromProto(ref.metadata));
+      spec = referenceEntrySpec(req.key, entryProto.key, ref.atTx, kvMetadataFromProto(ref.metadata));
     } else {
       vTx = entryProto.tx;
-      if (!bytesEqual(entryProto.key, key)) {
+      if (!bytesEqual(entryProto.key, req.key)) {
         throw new VerificationError("entry-mismatch", "the server returned an entry for another key");
       }
-      spec = plainEntrySpec(key, entryProto.value, kvMetadataFromProto(entryProto.metadata));
+      spec = plainEntrySpec(req.key, res.value, kvMetadataFromProto(entryProto.metadata));
     }
     if (req.atTx !== 0n && vTx !== req.atTx) {
       throw new VerificationError("entry-mismatch", `asked for tx ${req.atTx}, the server proved tx ${vTx}`);
     }
     const { header, source, target } = direction(base, vTx, dp);
-    verifyHtreeInclusion(
-      inclusionProofFromProto(res.inclusionProof),
-      entryDigest(header.version, spec),
-      header.eh,
-    );
+    const proof = inclusionProofFromProto(res.inclusionProof);
+    let metadata = spec.metadata;
+    try {
+      verifyHtreeInclusion(proof, entryDigest(header.version, spec), header.eh);
+    } catch (err) {
+      // Only a streamed plain entry can have lost its metadata on the way.
+      if (!res.metadataStripped || ref || !(err instanceof VerificationError) || header.version === 0)
+        throw err;
+      metadata = await this.#storedMetadata(vTx, spec.key, options);
+      if (!metadata) throw err;
+      verifyHtreeInclusion(proof, entryDigest(header.version, { ...spec, metadata }), header.eh);
+    }
+    // Other widths can reach the same root with the same terms; the proven header says how many entries there are.
+    if (proof.width !== header.nEntries) {
+      throw new VerificationError(
+        "htree-inclusion",
+        `the inclusion proof is for a tree of ${proof.width} entries, the tx has ${header.nEntries}`,
+      );
+    }
     await this.#checkDual(dp, source, target, options);
     const proven: ProvenState = {
       ...target,
@@ -423,7 +482,11 @@ export class Verifier {
       header: dp.targetTxHeader,
     };
     trust.checkSignature({ ...proven, signature: proven.signature });
-    return { entry: entryFromProto(entryProto), proven };
+    const entry = entryFromProto(entryProto);
+    return {
+      entry: { ...entry, value: res.value, ...(metadata && !entry.metadata ? { metadata } : {}) },
+      proven,
+    };
   }
 
   /** `VerifiableTxById`, plus a re-hash of every returned entry against the proven header. */
@@ -487,86 +550,6 @@ export class Verifier {
     const snap = await trust.snapshot();
     const { vtx, expected } = await send(snap.txId);
     return this.#verifyWrite(trust, snap, vtx, expected, options);
-  }
-
-  /**
-   * A streamed verified read (`streamVerifiableGet`): `receive` sends the request with `proveSinceTx` = the
-   * trusted state (the Go SDK leaves it unset) and returns the four decoded stream messages. Checked like
-   * {@link get}: entry inclusion under the proven header's `eH`, dual proof, signature, trust commit; a reference
-   * is proven down to the referenced value with a second streamed read.
-   *
-   * The stream carries `Entry{tx, key, referencedBy}` without the entry's metadata, which is hashed into the
-   * entry digest. So the entry is first hashed without metadata; if that does not verify, its metadata is read
-   * from its transaction (`TxById`, digests only) and the inclusion is checked again with it. The metadata is
-   * then proven by the same inclusion proof (a wrong one cannot hash to the proven leaf).
-   */
-  async streamGet(
-    req: StreamedKeyRequest,
-    receive: (req: StreamedKeyRequest, proveSinceTx: bigint) => Promise<StreamedVerifiableEntry>,
-    options: CallOptions | undefined,
-  ): Promise<Entry> {
-    const trust = await this.#trust();
-    const snap = await trust.snapshot();
-    const res = await receive(req, snap.txId);
-    const entryProto = res.entry;
-    const vtx = res.verifiableTx;
-    const dp = dualProofFromProto(vtx.dualProof);
-    const ref = entryProto.referencedBy;
-    let vTx: bigint;
-    let spec: EntrySpec;
-    if (ref) {
-      vTx = ref.tx;
-      spec = referenceEntrySpec(req.key, entryProto.key, ref.atTx, kvMetadataFromProto(ref.metadata));
-    } else {
-      vTx = entryProto.tx;
-      if (!bytesEqual(entryProto.key, req.key)) {
-        throw new VerificationError("entry-mismatch", "the server returned an entry for another key");
-      }
-      spec = plainEntrySpec(req.key, res.value);
-    }
-    if (req.atTx !== 0n && vTx !== req.atTx) {
-      throw new VerificationError("entry-mismatch", `asked for tx ${req.atTx}, the server proved tx ${vTx}`);
-    }
-    const { header, source, target } = direction(snap, vTx, dp);
-    const proof = inclusionProofFromProto(res.inclusionProof);
-    let metadata: KVMetadata | undefined;
-    try {
-      verifyHtreeInclusion(proof, entryDigest(header.version, spec), header.eh);
-    } catch (err) {
-      if (ref || !(err instanceof VerificationError) || header.version === 0) throw err;
-      metadata = await this.#storedMetadata(vTx, spec.key, options);
-      if (!metadata) throw err;
-      verifyHtreeInclusion(proof, entryDigest(header.version, { ...spec, metadata }), header.eh);
-    }
-    await this.#checkDual(dp, source, target, options);
-    const proven: ProvenState = {
-      ...target,
-      signature: signatureOf(vtx.signature),
-      header: dp.targetTxHeader,
-    };
-    trust.checkSignature({ ...proven, signature: proven.signature });
-    await trust.commit(snap, proven);
-
-    if (ref) {
-      // The resolved value is not covered by the reference's proof: prove it where it was written.
-      const resolved = await this.streamGet(
-        { key: entryProto.key, atTx: entryProto.tx, sinceTx: 0n, atRevision: 0n, noWait: true },
-        receive,
-        options,
-      );
-      if (!bytesEqual(resolved.value, res.value) || resolved.tx !== entryProto.tx) {
-        throw new VerificationError("entry-mismatch", "the referenced value differs from the proven one");
-      }
-      return { ...resolved, referencedBy: referenceFromProto(ref) };
-    }
-    return {
-      tx: entryProto.tx,
-      key: entryProto.key,
-      value: res.value,
-      expired: false,
-      revision: entryProto.revision,
-      ...(metadata ? { metadata } : {}),
-    };
   }
 
   /** The metadata of the entry stored under `storedKey` in tx `txId`, as the server reports it (not proven). */

@@ -522,13 +522,10 @@ describe("tampered answers, one class at a time (plain server)", () => {
       proof("inclusionProof.width: 6 → 4", "m2", (ip) => (ip.width = 4), "htree-inclusion"),
       proof("inclusionProof.width: 6 → 7 (last leaf)", "m5", (ip) => (ip.width = 7), "htree-inclusion"),
       proof("inclusionProof.width: 0", "m2", (ip) => (ip.width = 0), "malformed-proof"),
-      proof("inclusionProof.width: 6 → 5 (leaf 2)", "m2", (ip) => (ip.width = 5), {
-        verifies:
-          "for leaf 2 the trees of width 5-8 have the same audit-path shape: the same terms prove the same digest under the same eH, so nothing false is accepted",
-      }),
-      proof("inclusionProof.width: 6 → 8 (leaf 2)", "m2", (ip) => (ip.width = 8), {
-        verifies: "as width 5: same path shape for leaf 2, same proven digest and root",
-      }),
+      // For leaf 2 the trees of width 5-8 have the same audit-path shape, so the terms alone would verify; the
+      // proof's width must also be the proven header's entry count.
+      proof("inclusionProof.width: 6 → 5 (leaf 2)", "m2", (ip) => (ip.width = 5), "htree-inclusion"),
+      proof("inclusionProof.width: 6 → 8 (leaf 2)", "m2", (ip) => (ip.width = 8), "htree-inclusion"),
       {
         name: "inclusionProof: absent",
         alter: (p) =>
@@ -628,6 +625,7 @@ describe("tampered answers, one class at a time (plain server)", () => {
         id: "header-mismatch",
         eH: "htree-inclusion",
         version: "htree-inclusion", // the entry digest is chosen by the header's version
+        nentries: "htree-inclusion", // the inclusion proof's width must be the header's entry count
         // 23 → 22: the AHT checks still pass with the same terms (inclusion and consistency only follow the
         // left/right pattern of the path, which trees of 22 and 23 leaves share here; last inclusion does not
         // read the size), but the linear proof must start at blTxId and does not
@@ -650,6 +648,7 @@ describe("tampered answers, one class at a time (plain server)", () => {
         id: "header-mismatch",
         eH: "htree-inclusion",
         version: "htree-inclusion",
+        nentries: "htree-inclusion", // the inclusion proof's width must be the header's entry count
       }),
       // the target is the trusted state
       target: allHeader("alh-mismatch", { id: "header-mismatch" }),
