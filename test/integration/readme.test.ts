@@ -21,6 +21,8 @@ import { type ImmudbServer, startImmudb } from "../harness/immudb-server.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const README_URL = "immudb://immudb:immudb@127.0.0.1:3322/defaultdb";
+/** A second server in snippets that need two (replication): the signing server stands in for it. */
+const README_URL_2 = "immudb://immudb:immudb@127.0.0.1:3323/defaultdb";
 
 interface Snippet {
   readonly line: number;
@@ -47,12 +49,18 @@ function snippets(): Snippet[] {
   return out;
 }
 
-function toModule(snippet: Snippet, server: ImmudbServer, exported: readonly string[]): string {
+function toModule(
+  snippet: Snippet,
+  server: ImmudbServer,
+  second: ImmudbServer,
+  exported: readonly string[],
+): string {
   const url = server.url;
   let code = snippet.code
     .replaceAll('"immudb-ts/verify"', JSON.stringify(join(root, "src", "verify", "index.ts")))
     .replaceAll('"immudb-ts"', JSON.stringify(join(root, "src", "index.ts")))
     .replaceAll(README_URL, url)
+    .replaceAll(README_URL_2, second.url)
     .replaceAll("port: 3322", `port: ${server.port}`);
   const imports: string[] = [];
   const body: string[] = [];
@@ -107,7 +115,7 @@ describe("README snippets", () => {
       try {
         if (server.signingPublicKeyPem) writeFileSync(join(dir, "signing.pub"), server.signingPublicKeyPem);
         const file = join(dir, "snippet.mts");
-        writeFileSync(file, toModule(s, server, exported));
+        writeFileSync(file, toModule(s, server, server === plain ? signing : plain, exported));
         const { stdout, stderr } = await promisify(execFile)(
           join(root, "node_modules", ".bin", "tsx"),
           [file],
