@@ -1,7 +1,7 @@
 /**
  * FileStateStore specifics: the file format, corruption handling, atomic writes, permissions, the lock file.
  */
-import { chmod, mkdir, readdir, readFile, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, readFile, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
@@ -185,13 +185,16 @@ describe("FileStateStore: files", () => {
   it("replaces the file atomically and leaves no temp or lock file", async () => {
     const store = new FileStateStore({ path });
     await store.compareAndSet(undefined, st(0));
-    const ino = (await stat(path)).ino;
+    // Hold the first file open so its inode number cannot be reused by a later file.
+    const first = await open(path, "r");
+    const ino = (await first.stat()).ino;
     for (let i = 0; i < 30; i++) expect(await store.compareAndSet(st(i), st(i + 1))).toBe(true);
     await store.pinServerIdentity("h:1", UUID);
     await expect(store.compareAndSet(st(30), st(3))).rejects.toBeInstanceOf(StateError);
     expect(await readdir(dir)).toEqual(["state.json"]);
     // Every write was a rename of a new file, never an in-place rewrite.
     expect((await stat(path)).ino).not.toBe(ino);
+    await first.close();
     expect((await new FileStateStore({ path }).get(UUID, DB))?.txId).toBe(30n);
   });
 
