@@ -270,8 +270,22 @@ export class Verifier {
     return header;
   }
 
+  /**
+   * The skeleton of every verified write: take the trusted state, send the request built for it
+   * (`proveSinceTx`), and verify the answer holds exactly the `expected` entries and extends that state.
+   */
+  async #write(
+    send: (proveSinceTx: bigint) => Promise<{ vtx: VerifiableTx; expected: readonly EntrySpec[] }>,
+    options: CallOptions | undefined,
+  ): Promise<TxHeader> {
+    const trust = await this.#trust();
+    const snap = await trust.snapshot();
+    const { vtx, expected } = await send(snap.txId);
+    return this.#verifyWrite(trust, snap, vtx, expected, options);
+  }
+
   /** `VerifiableSet` of one or more entries in one transaction. */
-  async set(
+  set(
     kvs: readonly KVToWrite[],
     extra: {
       noWait: boolean;
@@ -279,52 +293,45 @@ export class Verifier {
     },
     options: CallOptions | undefined,
   ): Promise<TxHeader> {
-    const trust = await this.#trust();
-    const snap = await trust.snapshot();
-    const res = await this.#call(
-      ImmuService.method.verifiableSet,
-      {
-        setRequest: {
-          KVs: kvs.map((kv) => ({ key: kv.key, value: kv.value, metadata: kvMetadataToProto(kv.metadata) })),
-          noWait: extra.noWait,
-          preconditions: extra.preconditions ?? [],
-        },
-        proveSinceTx: snap.txId,
-      },
-      options,
-    );
-    return this.#verifyWrite(
-      trust,
-      snap,
-      res,
-      kvs.map((kv) => plainEntrySpec(kv.key, kv.value, kv.metadata)),
+    const setRequest = {
+      KVs: kvs.map((kv) => ({ key: kv.key, value: kv.value, metadata: kvMetadataToProto(kv.metadata) })),
+      noWait: extra.noWait,
+      preconditions: extra.preconditions ?? [],
+    };
+    const expected = kvs.map((kv) => plainEntrySpec(kv.key, kv.value, kv.metadata));
+    return this.#write(
+      async (proveSinceTx) => ({
+        vtx: await this.#call(ImmuService.method.verifiableSet, { setRequest, proveSinceTx }, options),
+        expected,
+      }),
       options,
     );
   }
 
-  /** `VerifiableSetReference`. */
-  async setReference(
+  /** `VerifiableSetReference` (bound when `atTx > 0`). */
+  setReference(
     key: Uint8Array,
     referencedKey: Uint8Array,
     atTx: bigint,
     noWait: boolean,
     options: CallOptions | undefined,
   ): Promise<TxHeader> {
-    const trust = await this.#trust();
-    const snap = await trust.snapshot();
-    const res = await this.#call(
-      ImmuService.method.verifiableSetReference,
-      {
-        referenceRequest: { key, referencedKey, atTx, boundRef: atTx > 0n, noWait },
-        proveSinceTx: snap.txId,
-      },
+    const referenceRequest = { key, referencedKey, atTx, boundRef: atTx > 0n, noWait };
+    return this.#write(
+      async (proveSinceTx) => ({
+        vtx: await this.#call(
+          ImmuService.method.verifiableSetReference,
+          { referenceRequest, proveSinceTx },
+          options,
+        ),
+        expected: [referenceEntrySpec(key, referencedKey, atTx)],
+      }),
       options,
     );
-    return this.#verifyWrite(trust, snap, res, [referenceEntrySpec(key, referencedKey, atTx)], options);
   }
 
-  /** `VerifiableZAdd`. */
-  async zAdd(
+  /** `VerifiableZAdd` (bound when `atTx > 0`: the Go SDK forgets `boundRef` here). */
+  zAdd(
     set: Uint8Array,
     score: number,
     key: Uint8Array,
@@ -332,14 +339,14 @@ export class Verifier {
     noWait: boolean,
     options: CallOptions | undefined,
   ): Promise<TxHeader> {
-    const trust = await this.#trust();
-    const snap = await trust.snapshot();
-    const res = await this.#call(
-      ImmuService.method.verifiableZAdd,
-      { zAddRequest: { set, score, key, atTx, boundRef: atTx > 0n, noWait }, proveSinceTx: snap.txId },
+    const zAddRequest = { set, score, key, atTx, boundRef: atTx > 0n, noWait };
+    return this.#write(
+      async (proveSinceTx) => ({
+        vtx: await this.#call(ImmuService.method.verifiableZAdd, { zAddRequest, proveSinceTx }, options),
+        expected: [zAddEntrySpec(set, score, key, atTx)],
+      }),
       options,
     );
-    return this.#verifyWrite(trust, snap, res, [zAddEntrySpec(set, score, key, atTx)], options);
   }
 
   /**
@@ -542,14 +549,11 @@ export class Verifier {
    * sent (values hashed while they were sent). The answer is then checked exactly like {@link set}: the tx holds
    * exactly those entries, it extends the trusted state (dual proof), signature, then trust commit.
    */
-  async streamSet(
+  streamSet(
     send: (proveSinceTx: bigint) => Promise<{ vtx: VerifiableTx; expected: readonly EntrySpec[] }>,
     options: CallOptions | undefined,
   ): Promise<TxHeader> {
-    const trust = await this.#trust();
-    const snap = await trust.snapshot();
-    const { vtx, expected } = await send(snap.txId);
-    return this.#verifyWrite(trust, snap, vtx, expected, options);
+    return this.#write(send, options);
   }
 
   /** The metadata of the entry stored under `storedKey` in tx `txId`, as the server reports it (not proven). */

@@ -218,7 +218,6 @@ export class GrpcTransport {
         reject(this.#abortedBeforeSending(rpc, options.signal));
         return;
       }
-      let aborted = false;
       const call: grpc.ClientUnaryCall = this.#client.makeUnaryRequest(
         codec.path,
         codec.serialize,
@@ -227,20 +226,12 @@ export class GrpcTransport {
         toMetadata(options.metadata),
         callOptions(options.timeoutMs),
         (err, value) => {
-          options.signal?.removeEventListener("abort", onAbort);
-          if (err) reject(this.#fail(err, rpc, aborted, call));
+          wiring.detach();
+          if (err) reject(this.#fail(err, rpc, wiring.aborted, call));
           else resolve(value as MessageShape<O>);
         },
       );
-      const onAbort = () => {
-        aborted = true;
-        call.cancel();
-      };
-      options.signal?.addEventListener("abort", onAbort, { once: true });
-      if (options.onHeader) {
-        const onHeader = options.onHeader;
-        call.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
-      }
+      const wiring = wire(call, options);
     });
   }
 
@@ -265,25 +256,16 @@ export class GrpcTransport {
       toMetadata(options.metadata),
       callOptions(options.timeoutMs),
     );
-    let aborted = false;
     let done = false;
-    const onAbort = () => {
-      aborted = true;
-      call.cancel();
-    };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.onHeader) {
-      const onHeader = options.onHeader;
-      call.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
-    }
+    const wiring = wire(call, options);
     try {
       for await (const message of call) yield message as MessageShape<O>;
       done = true;
     } catch (err) {
       done = true;
-      throw this.#fail(err, rpc, aborted, call);
+      throw this.#fail(err, rpc, wiring.aborted, call);
     } finally {
-      options.signal?.removeEventListener("abort", onAbort);
+      wiring.detach();
       if (!done) call.cancel();
     }
   }
@@ -298,13 +280,9 @@ export class GrpcTransport {
     const rpc = codec.path.slice(1);
     if (this.#closed) return Promise.reject(this.#closedError(rpc));
     if (options.signal?.aborted) return Promise.reject(this.#abortedBeforeSending(rpc, options.signal));
-    let aborted = false;
     let settled = false;
     let call: grpc.ClientWritableStream<unknown> | undefined;
-    const onAbort = () => {
-      aborted = true;
-      call?.cancel();
-    };
+    let wiring: Wiring | undefined;
     const result = new Promise<MessageShape<O>>((resolve, reject) => {
       call = this.#client.makeClientStreamRequest(
         codec.path,
@@ -314,18 +292,14 @@ export class GrpcTransport {
         callOptions(options.timeoutMs),
         (err, value) => {
           settled = true;
-          options.signal?.removeEventListener("abort", onAbort);
-          if (err) reject(this.#fail(err, rpc, aborted, call));
+          wiring?.detach();
+          if (err) reject(this.#fail(err, rpc, wiring?.aborted ?? false, call));
           else resolve(value as MessageShape<O>);
         },
       );
     });
-    options.signal?.addEventListener("abort", onAbort, { once: true });
     const writer = call!;
-    if (options.onHeader) {
-      const onHeader = options.onHeader;
-      writer.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
-    }
+    wiring = wire(writer, options);
     const pump = async () => {
       try {
         for await (const msg of inputs) {
@@ -364,18 +338,9 @@ export class GrpcTransport {
       toMetadata(options.metadata),
       callOptions(options.timeoutMs),
     );
-    let aborted = false;
     let done = false;
     let inputFailure: { readonly error: unknown } | undefined;
-    const onAbort = () => {
-      aborted = true;
-      call.cancel();
-    };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (options.onHeader) {
-      const onHeader = options.onHeader;
-      call.on("metadata", (md: grpc.Metadata) => onHeader(fromMetadata(md)));
-    }
+    const wiring = wire(call, options);
     const ended = new Promise<void>((resolve) => call.once("status", () => resolve()));
     const pump = async () => {
       try {
@@ -397,9 +362,9 @@ export class GrpcTransport {
     } catch (err) {
       done = true;
       if (inputFailure) throw inputFailure.error;
-      throw this.#fail(err, rpc, aborted, call);
+      throw this.#fail(err, rpc, wiring.aborted, call);
     } finally {
-      options.signal?.removeEventListener("abort", onAbort);
+      wiring.detach();
       if (!done) {
         done = true;
         call.cancel();
@@ -448,6 +413,32 @@ function checkPem(t: TlsOptions): void {
 function toBuffer(v: string | Uint8Array | undefined): Buffer | null {
   if (v === undefined) return null;
   return typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** A call wired to its options; `aborted` tells whether the caller's signal cancelled it. */
+interface Wiring {
+  readonly aborted: boolean;
+  /** Stops listening to the signal (call once the call is over). */
+  detach(): void;
+}
+
+/** Cancels `call` when the options' signal fires, and reports its response headers to `onHeader`. */
+function wire(
+  call: { cancel(): void; on(event: "metadata", listener: (md: grpc.Metadata) => void): unknown },
+  options: RpcOptions,
+): Wiring {
+  const { signal, onHeader } = options;
+  const state = {
+    aborted: false,
+    detach: () => signal?.removeEventListener("abort", onAbort),
+  };
+  const onAbort = () => {
+    state.aborted = true;
+    call.cancel();
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (onHeader) call.on("metadata", (md) => onHeader(fromMetadata(md)));
+  return state;
 }
 
 function toMetadata(record: Readonly<Record<string, string>> | undefined): grpc.Metadata {
