@@ -42,7 +42,8 @@ export function toUint64(value: unknown, what: string): bigint {
     const hint = typeof value === "number" && Number.isSafeInteger(value) ? ` (write ${value}n)` : "";
     throw new InvalidArgumentError(`${what} must be a bigint, got ${describe(value)}${hint}`);
   }
-  if (value < 0n || value > 0xffff_ffff_ffff_ffffn) throw new InvalidArgumentError(`${what} is out of range: ${value}`);
+  if (value < 0n || value > 0xffff_ffff_ffff_ffffn)
+    throw new InvalidArgumentError(`${what} is out of range: ${value}`);
   return value;
 }
 
