@@ -3,6 +3,23 @@
  *
  * @module
  */
+export type {
+  AuditEvidence,
+  AuditNotification,
+  AuditorOptions,
+  AuditResult,
+  AuditRound,
+  AuditState,
+  AuditStatus,
+  AuditWebhookOptions,
+} from "./auditor.js";
+export {
+  Auditor,
+  auditEvidenceToJson,
+  auditResultToJson,
+  auditStateToJson,
+  TAMPERING_STATUSES,
+} from "./auditor.js";
 export { ImmudbClient } from "./client.js";
 export type {
   ImmudbErrorCode,
