@@ -156,7 +156,8 @@ export interface AuditorOptions {
   readonly connection?: string | ClientOptions;
   /**
    * `"all"`: every database the user can see, listed again each round (unloaded ones are skipped); or a list of
-   * names. Default: the database of the client or connection.
+   * names, where a name ending in `*` is a prefix (`"orders_*"`: every loaded database whose name starts with
+   * `orders_`, as immudb's auditor's `--audit-databases`). Default: the database of the client or connection.
    */
   readonly databases?: "all" | readonly string[];
   /**
@@ -423,10 +424,17 @@ export class Auditor {
   async #list(client: ImmudbClient | undefined): Promise<string[]> {
     const dbs = this.#databases;
     if (dbs === undefined) return [this.#defaultDatabase()];
-    if (dbs !== "all") return [...dbs];
+    if (dbs !== "all" && !dbs.some((d) => d.endsWith("*"))) return [...dbs];
     const c = client ?? (await this.#clientFor(this.#defaultDatabase()));
-    const list = await c.listDatabases();
-    return list.filter((d) => d.loaded).map((d) => d.name);
+    const loaded = (await c.listDatabases()).filter((d) => d.loaded).map((d) => d.name);
+    if (dbs === "all") return loaded;
+    // Exact names as given (an unknown one is reported), then the loaded databases matching each prefix.
+    const out = new Set<string>();
+    for (const d of dbs) {
+      if (!d.endsWith("*")) out.add(d);
+      else for (const name of loaded) if (name.startsWith(d.slice(0, -1))) out.add(name);
+    }
+    return [...out];
   }
 }
 

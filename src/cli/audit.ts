@@ -131,7 +131,7 @@ const audit: Command = {
         type: "string",
         multiple: true,
         value: "<names>",
-        description: 'databases to audit, comma-separated, or "all" (default: the --database)',
+        description: 'databases to audit, comma-separated; "all", or prefix* (default: the --database)',
       },
       {
         name: "interval",

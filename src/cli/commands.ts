@@ -105,7 +105,12 @@ const set: Command = {
       "The value is the second argument, or the content of --file. Keys and values are UTF-8 text.",
     options: [
       VERIFIED,
-      { name: "file", type: "string", value: "<path>", description: "read the value from a file" },
+      {
+        name: "file",
+        type: "string",
+        value: "<path>",
+        description: "read the value from a file (- for stdin)",
+      },
     ],
     examples: ["immudb-ts set greeting hello --verified", "immudb-ts set logo --file logo.png"],
   },
@@ -115,7 +120,7 @@ const set: Command = {
     if ((value === undefined) === (file === undefined)) {
       throw new UsageError("give the value as an argument or with --file (not both)", "set");
     }
-    const bytes = file !== undefined ? readFileSync(file) : utf8Bytes(value as string);
+    const bytes = file !== undefined ? readFileSync(file === "-" ? 0 : file) : utf8Bytes(value as string);
     const client = await ctx.client();
     const verified = flag(ctx.options, "verified");
     const h = verified ? await client.verifiedSet(key, bytes) : await client.set(key, bytes);

@@ -193,7 +193,7 @@ export class ProgressBar {
     let pct = "";
     if (total !== undefined && total > 0) {
       const ratio = Math.min(1, this.#done / total);
-      const width = Math.max(10, Math.min(40, (this.#stream.columns ?? 80) - 60));
+      const width = Math.max(10, Math.min(40, (this.#stream.columns ?? 80) - 50));
       const full = Math.round(ratio * width);
       bar = ` [${"#".repeat(full)}${".".repeat(width - full)}]`;
       pct = ` ${Math.floor(ratio * 100)}%`;
