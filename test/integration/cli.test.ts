@@ -8,7 +8,7 @@
  * runs then start in a third of the CPU time of `node --import tsx src/cli/main.ts`, which is used when esbuild
  * cannot be loaded.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -354,15 +354,26 @@ describe("immudb-ts CLI against one server", () => {
     expect(parsed(del)).toMatchObject({ database: "clidb", action: "delete", ok: true });
   });
 
-  it("connection failures exit 3: unreachable server, wrong password", async () => {
-    const [down, wrong] = await Promise.all([
-      cli(["get", "greeting", "--json"], { IMMUDB_URL: "immudb://immudb:immudb@127.0.0.1:1/defaultdb" }),
+  it("connection failures exit 3: unreachable server, wrong password, audit of an unreachable server", async () => {
+    const down = {
+      IMMUDB_URL: "immudb://immudb:immudb@127.0.0.1:1/defaultdb",
+      IMMUDB_TS_STATE: join(work, "x.json"),
+    };
+    const [get, wrong, audit] = await Promise.all([
+      cli(["get", "greeting", "--json"], down),
       cli(["get", "greeting", "--password", "nope"], env),
+      cli(["audit", "--once", "--json"], down),
     ]);
-    expect(down.code).toBe(3);
-    expect(parsed(down)).toMatchObject({ ok: false, exitCode: 3, error: { code: "CONNECTION" } });
+    expect(get.code).toBe(3);
+    expect(parsed(get)).toMatchObject({ ok: false, exitCode: 3, error: { code: "CONNECTION" } });
     expect(wrong.code).toBe(3);
     expect(wrong.stderr).toMatch(/password/);
+    expect(audit.code).toBe(3);
+    expect(parsed(audit)).toMatchObject({
+      round: 1,
+      ok: false,
+      results: [{ database: "defaultdb", status: "unreachable" }],
+    });
   });
 
   it("imports 100,000 keys from JSONL (batched, verified at the end) and round-trips them through export", async () => {
@@ -492,6 +503,65 @@ describe("immudb-ts CLI against one server", () => {
     expectOk(rounds);
     expect(rounds.stdout).toMatch(/round 1: ok\n\s+defaultdb\s+ok\s+tx \d+ -> \d+/);
     expect(rounds.stdout).toMatch(/round 2: ok/);
+  });
+});
+
+describe("immudb-ts CLI over TLS", () => {
+  it("connects with --tls-ca (or ?tlsCaFile= in the URL); a wrong trust or plaintext exits 3", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "immudb-ts-cli-tls-"));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    // A self-signed certificate for 127.0.0.1, trusted as its own CA.
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.pem",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      ],
+      { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    const ca = join(dir, "server.pem");
+    const server = await startImmudb({
+      args: ["--certificate", ca, "--pkey", join(dir, "server.key")],
+      tls: { ca: readFileSync(ca, "utf8") },
+    });
+    cleanup.push(() => server.dispose());
+    const env = { IMMUDB_URL: server.url, IMMUDB_TS_STATE: join(dir, "state.json") };
+    const [viaFlag, viaUrl, plaintext, untrusted] = await Promise.all([
+      cli(["set", "secure", "yes", "--verified", "--tls-ca", ca, "--json"], env),
+      cli(
+        [
+          "info",
+          "--json",
+          "--url",
+          `immudb://immudb:immudb@127.0.0.1:${server.port}/defaultdb?tlsCaFile=${ca}`,
+        ],
+        env,
+      ),
+      cli(["get", "secure", "--json"], env),
+      cli(["get", "secure", "--tls", "--json"], env),
+    ]);
+    expectOk(viaFlag);
+    expect(parsed(viaFlag)).toMatchObject({ key: "secure", verified: true });
+    expectOk(viaUrl);
+    expect(parsed(viaUrl)).toMatchObject({ healthy: true });
+    expect(plaintext.code).toBe(3);
+    expect(untrusted.code).toBe(3);
+    expect(parsed<{ error: { message: string } }>(untrusted).error.message).toMatch(/TLS handshake failed/);
   });
 });
 
