@@ -13,7 +13,7 @@ import {
 import type { Command } from "./commands.js";
 import { clientOptions } from "./connect.js";
 import type { Context } from "./context.js";
-import { EXIT, flag, list, parseCount, parseDuration, str, UsageError } from "./framework.js";
+import { EXIT, exitCodeOf, flag, list, parseCount, parseDuration, str, UsageError } from "./framework.js";
 import { fields, hex } from "./output.js";
 
 function shortHash(h: Uint8Array): string {
@@ -88,15 +88,17 @@ function printRound(ctx: Context, round: AuditRound): void {
   ctx.out(`${out.join("\n")}\n`);
 }
 
-/** Exit code of the last round. */
+/**
+ * Exit code of the last round: 4 for tampering or an unusable trusted state, 2 for a database nothing is trusted
+ * for, else the code of the first failed database's error (3 for unreachable or refused credentials), 0 if all ok.
+ */
 function exitCode(round: AuditRound | undefined): number {
   if (!round) return EXIT.OK;
   const s = new Set(round.results.map((r) => r.status));
   if ([...s].some((x) => TAMPERING_STATUSES.has(x)) || s.has("state-error")) return EXIT.VERIFICATION;
   if (s.has("untrusted")) return EXIT.USAGE;
-  if (s.has("unreachable")) return EXIT.CONNECTION;
-  if (s.has("error")) return EXIT.ERROR;
-  return EXIT.OK;
+  const codes = round.results.filter((r) => !r.ok).map((r) => exitCodeOf(r.error));
+  return codes.includes(EXIT.CONNECTION) ? EXIT.CONNECTION : (codes[0] ?? EXIT.OK);
 }
 
 function parseHeader(h: string): [string, string] {

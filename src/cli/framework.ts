@@ -5,6 +5,15 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import {
+  AuthenticationError,
+  ConnectionError,
+  InvalidArgumentError,
+  StateError,
+  TimeoutError,
+  UnknownOutcomeError,
+  VerificationError,
+} from "../index.js";
 
 /** Exit codes of the CLI. */
 export const EXIT = {
@@ -24,6 +33,21 @@ export class UsageError extends Error {
     this.name = "UsageError";
     this.command = command;
   }
+}
+
+/** The exit code for an error: 2 bad usage, 3 connection/authentication, 4 verification, 1 anything else. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError || err instanceof InvalidArgumentError) return EXIT.USAGE;
+  if (err instanceof VerificationError || err instanceof StateError) return EXIT.VERIFICATION;
+  if (
+    err instanceof ConnectionError ||
+    err instanceof AuthenticationError ||
+    err instanceof TimeoutError ||
+    err instanceof UnknownOutcomeError
+  ) {
+    return EXIT.CONNECTION;
+  }
+  return EXIT.ERROR;
 }
 
 export interface OptionSpec {

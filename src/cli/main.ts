@@ -6,40 +6,17 @@
  */
 import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
-import {
-  AuthenticationError,
-  ConnectionError,
-  ImmudbError,
-  InvalidArgumentError,
-  ServerError,
-  StateError,
-  TimeoutError,
-  UnknownOutcomeError,
-  VerificationError,
-} from "../index.js";
+import { ImmudbError, ServerError, StateError, VerificationError } from "../index.js";
 import { AUDIT_COMMANDS } from "./audit.js";
 import { BULK_COMMANDS } from "./bulk.js";
 import { BASIC_COMMANDS, type Command } from "./commands.js";
 import type { Env } from "./connect.js";
 import { Context, type Streams } from "./context.js";
-import { EXIT, helpText, parseCommandLine, UsageError } from "./framework.js";
+import { EXIT, exitCodeOf, helpText, parseCommandLine, UsageError } from "./framework.js";
 
 const COMMANDS: readonly Command[] = [...BASIC_COMMANDS, ...BULK_COMMANDS, ...AUDIT_COMMANDS];
 
-/** The exit code for an error: 2 bad usage, 3 connection/authentication, 4 verification, 1 anything else. */
-export function exitCodeOf(err: unknown): number {
-  if (err instanceof UsageError || err instanceof InvalidArgumentError) return EXIT.USAGE;
-  if (err instanceof VerificationError || err instanceof StateError) return EXIT.VERIFICATION;
-  if (
-    err instanceof ConnectionError ||
-    err instanceof AuthenticationError ||
-    err instanceof TimeoutError ||
-    err instanceof UnknownOutcomeError
-  ) {
-    return EXIT.CONNECTION;
-  }
-  return EXIT.ERROR;
-}
+export { exitCodeOf };
 
 function errorJson(err: unknown, code: number): Record<string, unknown> {
   const e = err instanceof Error ? err : new Error(String(err));
