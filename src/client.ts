@@ -351,7 +351,7 @@ export class ImmudbClient {
    * Keys must be distinct.
    */
   async verifiedSetAll(entries: readonly EntryInput[], options?: WriteOptions): Promise<WriteResult> {
-    const kvs = toKVs(entries, options);
+    const kvs = toKVs(entries, options, this.#ctx.options.maxSendMessageBytes);
     return this.#ctx.verifier.set(
       kvs,
       { noWait: options?.noWait ?? false, preconditions: toPreconditions(options) },

@@ -18,7 +18,7 @@ import { txHeaderFromProto } from "./convert/index.js";
 import { ImmudbError, InvalidArgumentError, StateError, TimeoutError } from "./errors.js";
 import { EntryTypeAction, ImmuService } from "./gen/schema_pb.js";
 import type { ResolvedOptions } from "./options.js";
-import { backoffDelay, isRetryable, rpcKind, rpcPath, sleep, writeFailure } from "./retry.js";
+import { backoffDelay, busyRetryable, isRetryable, rpcKind, rpcPath, sleep, writeFailure } from "./retry.js";
 import { SessionManager } from "./session.js";
 import { MemoryStateStore, type StateStore } from "./state/index.js";
 import { GrpcTransport, type RpcOptions } from "./transport/grpc.js";
@@ -110,8 +110,8 @@ export class ClientContext {
    * attempts; credentials from {@link auth} (unless `authenticated` is false); credentials the server no longer
    * accepts (lost session, forgotten or expired token) renewed and the call sent again, once per attempt: immudb
    * rejects them before running anything; reads (`src/retry.ts`) retried with backoff on transient failures;
-   * writes never retried, and a write that failed after it may have reached the server reported as
-   * `UnknownOutcomeError`.
+   * writes retried only when immudb refused them as busy before running them (`busyRetryable`), and a write
+   * that failed after it may have reached the server reported as `UnknownOutcomeError`.
    */
   async #run<T>(
     method: Pick<DescMethodUnary<DescMessage, DescMessage>, "name" | "parent">,
@@ -146,7 +146,10 @@ export class ClientContext {
           renewed = true;
           continue;
         }
-        if (kind === "read" && attempt < policy.maxAttempts && isRetryable(err)) {
+        if (
+          attempt < policy.maxAttempts &&
+          ((kind === "read" && isRetryable(err)) || busyRetryable(kind, rpc, err))
+        ) {
           const delay = backoffDelay(attempt, policy, err);
           if (deadline === undefined || Date.now() + delay < deadline) {
             this.options.logger.debug(

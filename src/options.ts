@@ -92,11 +92,17 @@ export interface ClientOptions {
   /**
    * Retries of idempotent reads (get, verifiedGet, scan pages, history, txById, currentState, health, SQL
    * queries…; the table is `RPC_KINDS` in `src/retry.ts`) when the server is unreachable or the connection broke
-   * (`ConnectionError`), or when it answers `RESOURCE_EXHAUSTED` or with a `RetryInfo` delay. Exponential
-   * backoff with full jitter, within the call's deadline; a cancelled signal stops the wait. `false` disables
-   * retries. Default `{ maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 2000 }`.
+   * (`ConnectionError`), or when it answers `RESOURCE_EXHAUSTED` or with a `RetryInfo` delay, or when immudb
+   * refuses it as busy (`max concurrency limit exceeded` and its other pool limits: `busyRetryable` in
+   * `src/retry.ts`). Exponential backoff with full jitter, within the call's deadline; a cancelled signal stops
+   * the wait. `false` disables retries. Default `{ maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 2000 }`: for
+   * bursts far above immudb's 30 concurrent writes per database, raise `maxAttempts`.
    *
-   * Never retried: verification failures, timeouts, cancellations, other server answers, and writes. A write
+   * Writes are retried only when immudb refused them before writing anything: `max concurrency limit exceeded`
+   * of `set`, `setAll`, `delete`, `execAll`, `setReference` and `zAdd`. A verified write refused so may have been
+   * committed (its proof is built after the commit): it rejects with `UnknownOutcomeError`.
+   *
+   * Never retried: verification failures, timeouts, cancellations, other server answers, and other writes. A write
    * that fails after it may have reached the server (connection broken, deadline passed or signal aborted while
    * it was in flight) rejects with `UnknownOutcomeError` (its `cause` is the original error): it may have been
    * committed. A write that provably never left the client (no connection could be established, so no HTTP/2

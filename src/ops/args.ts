@@ -27,12 +27,20 @@ export interface EntryInput {
   readonly nonIndexable?: boolean;
 }
 
-/** Checks and converts entries to write; keys must be distinct. */
-export function toKVs(entries: readonly EntryInput[], options: WriteOptions | undefined): KVToWrite[] {
+/**
+ * Checks and converts entries to write; keys must be distinct. With `maxMessageBytes` (the client's
+ * `maxSendMessageBytes`), entries whose keys and values alone exceed one message are refused here, before any
+ * RPC, rather than by gRPC once the call is under way.
+ */
+export function toKVs(
+  entries: readonly EntryInput[],
+  options: WriteOptions | undefined,
+  maxMessageBytes?: number,
+): KVToWrite[] {
   if (!Array.isArray(entries) || entries.length === 0)
     throw new InvalidArgumentError("entries must be a non-empty array");
   const seen = new Set<string>();
-  return entries.map((e, i) => {
+  const kvs = entries.map((e, i) => {
     const key = toKey(e?.key, `entries[${i}].key`);
     const id = Buffer.from(key).toString("base64");
     if (seen.has(id))
@@ -49,6 +57,16 @@ export function toKVs(entries: readonly EntryInput[], options: WriteOptions | un
         : undefined;
     return { key, value: toBytes(e.value, `entries[${i}].value`), metadata };
   });
+  if (maxMessageBytes !== undefined) {
+    const bytes = kvs.reduce((n, kv) => n + kv.key.length + kv.value.length, 0);
+    if (bytes > maxMessageBytes) {
+      throw new InvalidArgumentError(
+        `the keys and values take ${bytes} bytes, over the ${maxMessageBytes}-byte message limit ` +
+          "(maxSendMessageBytes): write large values with streamSet or streamSetAll",
+      );
+    }
+  }
+  return kvs;
 }
 
 /** A `Date` or Unix seconds as Unix seconds. */
@@ -104,6 +122,9 @@ export function keyRequest(key: unknown, options: GetOptions | undefined) {
   let atRevision = 0n;
   if (options?.atRevision !== undefined) {
     if (typeof options.atRevision !== "bigint") throw new InvalidArgumentError("atRevision must be a bigint");
+    if (options.atRevision < -(2n ** 63n) || options.atRevision >= 2n ** 63n) {
+      throw new InvalidArgumentError(`atRevision is out of the int64 range: ${options.atRevision}`);
+    }
     atRevision = options.atRevision;
   }
   if (options?.atTx !== undefined && (options.sinceTx !== undefined || options.atRevision !== undefined)) {

@@ -197,7 +197,7 @@ export async function setAll(
   options: WriteOptions | undefined,
 ): Promise<WriteResult> {
   if (Array.isArray(entries)) checkTxEntries(entries.length, "entries");
-  const kvs = toKVs(entries, options);
+  const kvs = toKVs(entries, options, ctx.options.maxSendMessageBytes);
   const noWait = flag(options?.noWait, "noWait");
   const res = await ctx.unary(
     ImmuService.method.set,
