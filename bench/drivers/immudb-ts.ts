@@ -46,6 +46,9 @@ async function open(spec: Spec, stateDir: string): Promise<Client> {
     user: spec.user,
     password: spec.password,
     database: spec.database,
+    // immudb-ts retries immudb's busy refusals of plain writes itself (50 ms base backoff, 3 attempts, silently):
+    // off, so that the benchmark's one retry policy (bench/lib/driver-kit.ts) applies to every client, counted.
+    retry: false,
     ...(spec.stateStore === "memory"
       ? {}
       : { stateStore: new FileStateStore({ path: join(stateDir, "state.json") }) }),

@@ -204,7 +204,7 @@ func timed(fn func() error) (m measurement, err error) {
 	return m, err
 }
 
-// withRetry runs op, retrying immudb's "max concurrency limit exceeded" (the write was not executed) with full
+// withRetry runs op, retrying immudb's "max concurrency limit exceeded" (30 write transactions in flight) with full
 // jitter: attempt n waits a uniform random time in [0, min(cap, base·2^(n-1))). Same policy in every driver.
 func (r *runner) withRetry(op func() error) error {
 	for attempt := 0; ; attempt++ {

@@ -91,7 +91,7 @@ class Runner {
     this.value = "v".repeat(Math.max(spec.valueSize, 1));
   }
 
-  /** Retries immudb's "max concurrency limit exceeded" (the write was not executed) with full jitter. */
+  /** Retries immudb's "max concurrency limit exceeded" (30 write transactions in flight) with full jitter. */
   async withRetry(op: () => Promise<void>): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {

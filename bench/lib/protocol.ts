@@ -88,5 +88,8 @@ export interface Result {
   readonly clients: number;
 }
 
-/** The immudb error that says a write was refused (not executed) because 30 write transactions were in flight. */
+/**
+ * immudb's answer when 30 write transactions are in flight on the database: a plain write is refused before it
+ * runs; a verified write may have been committed (its proof takes a transaction holder after the commit).
+ */
 export const RETRYABLE_MESSAGE = "max concurrency limit exceeded";
