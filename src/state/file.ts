@@ -127,7 +127,8 @@ export class FileStateStore implements StateStore {
   get(serverUuid: string, database: string): Promise<TrustedState | undefined> {
     return this.#track(async () => {
       validateKey(serverUuid, database);
-      return (await this.#read()).servers.get(serverUuid)?.get(database);
+      const state = (await this.#readShared()).servers.get(serverUuid)?.get(database);
+      return state && copyState(state);
     });
   }
 
@@ -163,7 +164,7 @@ export class FileStateStore implements StateStore {
     validateTransition(expected, next);
     // A lock-free look first: a state only moves forward, so "changed", "unchanged" and the refusals decided
     // on any atomic read stay true. Only a write needs the lock.
-    const first = checkTransition(this.#stored(await this.#read(), next), expected, next);
+    const first = checkTransition(this.#stored(await this.#readShared(), next), expected, next);
     if (first !== "store") return first === "unchanged";
     return this.#exclusive(async (commit) => {
       const doc = await this.#read();
@@ -183,7 +184,7 @@ export class FileStateStore implements StateStore {
   async #pin(address: string, serverUuid: string): Promise<void> {
     validateIdentity(address, serverUuid);
     // Pins are never replaced, so a lock-free read that finds one is final.
-    if (!checkPin((await this.#read()).identities.get(address), address, serverUuid, this.path)) return;
+    if (!checkPin((await this.#readShared()).identities.get(address), address, serverUuid, this.path)) return;
     await this.#exclusive(async (commit) => {
       const doc = await this.#read();
       if (checkPin(doc.identities.get(address), address, serverUuid, this.path)) {
@@ -195,6 +196,29 @@ export class FileStateStore implements StateStore {
 
   #stored(doc: StateDocument, next: TrustedState): TrustedState | undefined {
     return doc.servers.get(next.serverUuid)?.get(next.database);
+  }
+
+  /** The last document parsed by a lock-free read, with the identity of the file it came from. */
+  #cache: { key: string; doc: StateDocument } | undefined;
+
+  /**
+   * A lock-free read for deciding without writing (`get`, the pre-checks): the last parsed document while the
+   * file is the same one (every write renames a new file into place, so inode, size and times change). The
+   * result must not be modified.
+   */
+  async #readShared(): Promise<StateDocument> {
+    let key: string;
+    try {
+      const st = await stat(this.path, { bigint: true });
+      key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return { servers: new Map(), identities: new Map() };
+      throw new StateError(`cannot read the state file ${this.path}: ${message(err)}`, { cause: err });
+    }
+    if (this.#cache?.key === key) return this.#cache.doc;
+    const doc = await this.#read();
+    this.#cache = { key, doc };
+    return doc;
   }
 
   /** Reads and validates the state file; a missing file is empty. */
