@@ -5,10 +5,12 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
+import { closeSync, fsync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { type FileHandle, link, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { promisify } from "node:util";
 import { InvalidArgumentError, StateError } from "../errors.js";
 import {
   checkPin,
@@ -209,7 +211,7 @@ export class FileStateStore implements StateStore {
   async #readShared(): Promise<StateDocument> {
     let key: string;
     try {
-      const st = await stat(this.path, { bigint: true });
+      const st = statSync(this.path, { bigint: true });
       key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     } catch (err) {
       if (errnoCode(err) === "ENOENT") return { servers: new Map(), identities: new Map() };
@@ -225,7 +227,7 @@ export class FileStateStore implements StateStore {
   async #read(): Promise<StateDocument> {
     let bytes: Buffer;
     try {
-      bytes = await readFile(this.path);
+      bytes = readFileSync(this.path);
     } catch (err) {
       if (errnoCode(err) === "ENOENT") return { servers: new Map(), identities: new Map() };
       throw new StateError(`cannot read the state file ${this.path}: ${message(err)}`, { cause: err });
@@ -275,9 +277,11 @@ export class FileStateStore implements StateStore {
         acquiredAt: Date.now(),
         token: randomBytes(8).toString("hex"),
       });
-      let fh: FileHandle | undefined;
+      // The lock file's own I/O is a few small local syscalls: done synchronously, they cost microseconds
+      // instead of a trip through the thread pool each (only fsync, which can take milliseconds, stays async).
+      let fd: number | undefined;
       try {
-        fh = await open(this.#lockPath, "wx", 0o600);
+        fd = openSync(this.#lockPath, "wx", 0o600);
       } catch (err) {
         const code = errnoCode(err);
         if (code === "ENOENT" && !madeDir) {
@@ -291,17 +295,17 @@ export class FileStateStore implements StateStore {
           });
         }
       }
-      if (fh !== undefined) {
+      if (fd !== undefined) {
         try {
-          await fh.writeFile(content, "utf8");
-          await fh.close();
+          writeSync(fd, content);
         } catch (err) {
-          await fh.close().catch(() => {});
-          await unlink(this.#lockPath).catch(() => {});
+          tryClose(fd);
+          tryUnlink(this.#lockPath);
           throw new StateError(`cannot write the lock file ${this.#lockPath}: ${message(err)}`, {
             cause: err,
           });
         }
+        tryClose(fd);
         return { content };
       }
       const holder = await this.#breakIfStale();
@@ -369,7 +373,7 @@ export class FileStateStore implements StateStore {
   /** Removes the lock file if it is still ours. Never throws: a leftover lock is broken as stale later. */
   async #release(lock: HeldLock): Promise<void> {
     try {
-      if ((await readFile(this.#lockPath, "utf8")) === lock.content) await unlink(this.#lockPath);
+      if (readFileSync(this.#lockPath, "utf8") === lock.content) unlinkSync(this.#lockPath);
     } catch {
       // Gone already, or unreadable: nothing we can safely do.
     }
@@ -379,7 +383,7 @@ export class FileStateStore implements StateStore {
   async #assertHeld(lock: HeldLock): Promise<void> {
     let current: string | undefined;
     try {
-      current = await readFile(this.#lockPath, "utf8");
+      current = readFileSync(this.#lockPath, "utf8");
     } catch {
       current = undefined;
     }
@@ -391,12 +395,12 @@ export class FileStateStore implements StateStore {
     const data = serializeStateFile(doc);
     const tmp = `${this.path}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      const fh = await open(tmp, "wx", 0o600);
+      const fd = openSync(tmp, "wx", 0o600);
       try {
-        await fh.writeFile(data, "utf8");
-        await fh.sync();
+        writeSync(fd, data);
+        await fsyncAsync(fd);
       } finally {
-        await fh.close();
+        tryClose(fd);
       }
       await this.#assertHeld(lock);
       await replaceFile(tmp, this.path);
@@ -536,6 +540,24 @@ async function replaceFile(from: string, to: string): Promise<void> {
       if (process.platform !== "win32" || !transient || i >= 10) throw err;
       await delay(5 * (i + 1));
     }
+  }
+}
+
+const fsyncAsync = promisify(fsync);
+
+function tryClose(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed or invalid: nothing to release
+  }
+}
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
   }
 }
 
