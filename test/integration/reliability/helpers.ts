@@ -2,12 +2,15 @@
  * Small helpers shared by the reliability suite (test/integration/reliability/): figures reporting, percentiles,
  * bounded concurrency, and the child-process runner of the multi-process tests.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startWorker, type Worker } from "../../harness/worker.js";
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const root = resolve(here, "..", "..", "..");
+
+export type { Worker };
 
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -43,63 +46,7 @@ export async function mapLimit<T, R>(
   return out;
 }
 
-/** A child process started by {@link runWorker}. */
-export interface Worker {
-  readonly child: ChildProcess;
-  /** Resolves to the parsed last stdout line once the process exited with code 0; rejects otherwise. */
-  readonly result: Promise<Record<string, unknown>>;
-  /** Resolves when the process printed its first line (or ended). */
-  readonly ready: Promise<void>;
-  /** Kills the process (SIGKILL) if it is still running. */
-  kill(): void;
-}
-
-/** Starts `node --import tsx <script> ...args` from the repository root. */
+/** Starts one of this folder's worker scripts (`test/harness/worker.ts`). */
 export function runWorker(script: string, args: readonly string[]): Worker {
-  const child = spawn(process.execPath, ["--import", "tsx", join(here, script), ...args], {
-    cwd: root,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  let onLine: () => void = () => {};
-  const ready = new Promise<void>((r) => {
-    onLine = r;
-  });
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-    if (out.includes("\n")) onLine();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const result = new Promise<Record<string, unknown>>((resolveResult, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      if (code !== 0) {
-        reject(new Error(`${script} ${args.join(" ")} exited with ${code ?? signal}:\n${err}\n${out}`));
-        return;
-      }
-      try {
-        resolveResult(JSON.parse(out.trim().split("\n").at(-1) ?? "null") as Record<string, unknown>);
-      } catch (e) {
-        reject(new Error(`${script}: unreadable result ${JSON.stringify(out)}: ${e}`));
-      }
-    });
-  });
-  result.catch(() => undefined); // observed by the caller; never an unhandled rejection
-  return {
-    child,
-    result,
-    ready: Promise.race([
-      ready,
-      result.then(
-        () => undefined,
-        () => undefined,
-      ),
-    ]),
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    },
-  };
+  return startWorker(join(here, script), args);
 }

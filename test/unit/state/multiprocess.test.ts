@@ -1,17 +1,16 @@
 /**
  * Several processes share one state file: no lost update, no torn read, never a regression.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { FileStateStore } from "../../../src/state/index.js";
+import { startWorker } from "../../harness/worker.js";
 import { DB, deadPid, st, tempDir, UUID } from "./helpers.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const root = resolve(here, "../../..");
 const WORKERS = 4;
 const INCREMENTS = 200;
 
@@ -24,41 +23,7 @@ afterEach(async () => {
   await cleanup();
 });
 
-interface Running {
-  child: ChildProcess;
-  /** Resolves to the parsed last stdout line once the process exited with code 0. */
-  result: Promise<Record<string, unknown>>;
-  /** Resolves when the process printed its first line. */
-  ready: Promise<void>;
-}
-
-function run(script: string, args: string[]): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", join(here, script), ...args], {
-    cwd: root,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  let onLine: () => void = () => {};
-  const ready = new Promise<void>((resolveReady) => {
-    onLine = resolveReady;
-  });
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-    if (out.includes("\n")) onLine();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    err += d.toString();
-  });
-  const result = new Promise<Record<string, unknown>>((resolvePromise, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`${script} exited with ${code}: ${err}`));
-      else resolvePromise(JSON.parse(out.trim().split("\n").at(-1) ?? "null") as Record<string, unknown>);
-    });
-  });
-  return { child, result, ready: Promise.race([ready, result.then(() => {})]) };
-}
+const run = (script: string, args: string[]) => startWorker(join(here, script), args);
 
 it(`${WORKERS} processes × ${INCREMENTS} CAS increments on one file: no lost update, no torn or older read`, async () => {
   const path = join(dir, "state", "shared.json");
